@@ -1,0 +1,1 @@
+"""The embedded stack: Tansu broker, embedded Postgres and the service processes."""

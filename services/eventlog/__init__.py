@@ -1,0 +1,1 @@
+"""The event log shared by every service: codec, topics, bus, archive, blobs, rehydrate."""
