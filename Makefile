@@ -1,0 +1,63 @@
+# Apollo: `make demo` and `make test` work on a fresh machine; every step is idempotent.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .stamps
+BUF := .tools/node_modules/.bin/buf
+BUF_VERSION := 1.75.0
+TORCH_VERSION := 2.13.0
+# Debian packages the tests and the sandbox need.
+DEB_PACKAGES := bubblewrap
+
+.PHONY: help install demo test lint protos bench clean
+
+help:
+	@echo "make demo    install, then run the main job on the embedded stack"
+	@echo "make test    install, then lint and run every test"
+	@echo "make bench   install, then run every benchmark (JSON lines on stdout)"
+	@echo "make protos  regenerate the Python code of protos/"
+
+install: $(STAMPS)/debian $(STAMPS)/python $(BUF)
+
+$(STAMPS)/debian: Makefile
+	@mkdir -p $(STAMPS)
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@touch $@
+
+$(STAMPS)/python: pyproject.toml
+	@mkdir -p $(STAMPS)
+	@test -x $(PY) || python3.11 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+$(BUF):
+	npm install --no-save --no-package-lock --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION)
+
+protos: install
+	$(PY) -m grpc_tools.protoc -I protos --python_out=. --pyi_out=. --grpc_python_out=. protos/apollo/v1/control.proto
+	$(PY) -m grpc_tools.protoc -I protos --python_out=. --pyi_out=. protos/apollo/v1/events.proto protos/apollo/v1/deadletter.proto
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	scripts/check-protos $(BUF)
+
+test: lint
+	$(VENV)/bin/pytest -q
+
+bench: install
+	$(PY) -m bench
+
+demo: install
+	$(VENV)/bin/apollo demo
+
+clean:
+	rm -rf $(STAMPS) .tools .pytest_cache .ruff_cache

@@ -1,0 +1,45 @@
+"""Where the CLI finds the broker and the archive: the environment, else the running stack."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from services.cli.stack.home import ApolloHome
+from services.cli.stack.state import StackState, pid_alive
+
+
+class NoStackRunning(RuntimeError):
+    """Neither APOLLO_KAFKA/APOLLO_POSTGRES_DSN nor a running embedded stack."""
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Addresses of the broker and the archive."""
+
+    kafka: str
+    postgres_dsn: str
+
+
+def running_stack(home: ApolloHome) -> StackState | None:
+    """The state of this home's stack if its supervisor is alive."""
+    state = StackState.load(home.state_file)
+    if state is None or not pid_alive(state.supervisor_pid):
+        return None
+    return state
+
+
+def resolve_connection(home: ApolloHome | None = None) -> Connection:
+    """APOLLO_KAFKA and APOLLO_POSTGRES_DSN win; otherwise the stack in APOLLO_HOME."""
+    kafka = os.environ.get("APOLLO_KAFKA")
+    dsn = os.environ.get("APOLLO_POSTGRES_DSN")
+    if kafka and dsn:
+        return Connection(kafka, dsn)
+    home = home or ApolloHome.resolve()
+    state = running_stack(home)
+    if state is None or state.phase != "ready":
+        raise NoStackRunning(
+            f"no Apollo stack is running in {home.root}: start one with `apollo up --detach`, "
+            "or set APOLLO_KAFKA and APOLLO_POSTGRES_DSN"
+        )
+    return Connection(kafka or state.broker_address, dsn or state.postgres_dsn)

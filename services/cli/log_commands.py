@@ -1,0 +1,125 @@
+"""`apollo events`, `export`, `import` and `trajectories`: the log as a user sees it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.cli.connection import NoStackRunning, resolve_connection
+from services.cli.importing import ImportFileError, import_events, read_export
+from services.cli.rendering import describe_event
+from services.eventlog.jsonl import to_json_line
+from services.eventlog.pg_archive import PgArchive
+from services.eventlog.tail import tail_trajectory
+
+console = Console(stderr=True)
+
+
+def _connection():
+    try:
+        return resolve_connection()
+    except NoStackRunning as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+
+
+async def _archived(dsn: str, trajectory_id: str) -> list:
+    archive = await PgArchive.connect(dsn)
+    try:
+        return [record.event for record in await archive.events(trajectory_id)]
+    finally:
+        await archive.close()
+
+
+def export(trajectory_id: str = typer.Argument(..., help="Trajectory id.")) -> None:
+    """Print a trajectory as JSON lines (protobuf JSON, proto field names), in log order."""
+    connection = _connection()
+    events = asyncio.run(_archived(connection.postgres_dsn, trajectory_id))
+    if not events:
+        console.print(f"[red]No trajectory {trajectory_id!r} in the archive[/red]")
+        raise typer.Exit(1)
+    sys.stdout.write("".join(to_json_line(event) + "\n" for event in events))
+
+
+def events(
+    trajectory_id: str = typer.Argument(..., help="Trajectory id."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events."),
+) -> None:
+    """Print a trajectory's events, one line each; with --follow, live."""
+    connection = _connection()
+    if follow:
+        try:
+            asyncio.run(tail_trajectory(connection.kafka, trajectory_id, _print_event))
+        except KeyboardInterrupt:
+            return
+        return
+    archived = asyncio.run(_archived(connection.postgres_dsn, trajectory_id))
+    if not archived:
+        console.print(f"[red]No trajectory {trajectory_id!r} in the archive[/red]")
+        raise typer.Exit(1)
+    for event in archived:
+        _print_event(event)
+
+
+def _print_event(event) -> None:
+    print(describe_event(event), flush=True)
+
+
+def import_(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="An `apollo export` file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+) -> None:
+    """Append the events of an export; events already archived are skipped."""
+    connection = _connection()
+    try:
+        events = read_export(path)
+    except ImportFileError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    outcome = asyncio.run(import_events(connection, events))
+    if as_json:
+        print(json.dumps(outcome))
+    else:
+        console.print(
+            f"read {outcome['read']}, added {outcome['added']}, "
+            f"skipped {outcome['skipped']} already archived"
+        )
+
+
+def trajectories(
+    limit: int = typer.Option(50, help="Most rows."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List trajectories, most recent activity first."""
+    connection = _connection()
+
+    async def load() -> list:
+        archive = await PgArchive.connect(connection.postgres_dsn)
+        try:
+            return await archive.trajectories(limit=limit)
+        finally:
+            await archive.close()
+
+    rows = asyncio.run(load())
+    if as_json:
+        print(json.dumps([row.as_json() for row in rows]))
+        return
+    table = Table("trajectory", "task", "status", "steps", "guidance", "score", "last activity")
+    for row in rows:
+        score = "-" if row.final_score is None else f"{row.final_score:.1f}"
+        table.add_row(
+            row.trajectory_id,
+            row.task_id,
+            row.status,
+            str(row.steps),
+            str(row.guidance_count),
+            score,
+            row.last_activity_at.isoformat(timespec="seconds"),
+        )
+    Console().print(table)

@@ -1,0 +1,24 @@
+"""The `apollo` command."""
+
+from __future__ import annotations
+
+import typer
+
+from services.cli.demo_command import demo
+from services.cli.log_commands import events, export, import_, trajectories
+from services.cli.stack_commands import down, status, up
+
+app = typer.Typer(
+    name="apollo",
+    help="Collect and curate training data for long-horizon agents with asynchronous guidance.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command()(up)
+app.command()(down)
+app.command()(status)
+app.command()(events)
+app.command()(export)
+app.command(name="import")(import_)
+app.command()(trajectories)
+app.command()(demo)

@@ -1,0 +1,60 @@
+"""The service processes of the embedded stack: which exist, how to start and watch them."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.cli.stack.ports import free_port
+
+# In start order: the recorder first, so nothing is produced before it archives.
+KNOWN_SERVICES = ("recorder", "sandbox", "summarizer", "policy", "judge", "trainer", "gateway")
+
+
+def existing_services() -> list[str]:
+    """The known services whose package this checkout has (`python -m services.<name>`)."""
+    return [name for name in KNOWN_SERVICES if importlib.util.find_spec(f"services.{name}")]
+
+
+@dataclass
+class ServiceRunner:
+    """One service as a child process with its environment and log file."""
+
+    name: str
+    env: dict[str, str]
+    log_path: Path
+    metrics_port: int = 0
+    process: subprocess.Popen | None = None
+    restarts: int = 0
+
+    def start(self) -> None:
+        self.metrics_port = self.metrics_port or free_port()
+        env = {**os.environ, **self.env, "APOLLO_METRICS_PORT": str(self.metrics_port)}
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", f"services.{self.name}"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid if self.process else 0
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

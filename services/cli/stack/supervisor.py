@@ -1,0 +1,136 @@
+"""Runs the embedded stack: broker, Postgres, rehydrate, then every service; stops it all."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from dataclasses import dataclass, field
+
+import structlog
+
+from services.cli.stack.broker import TansuBroker
+from services.cli.stack.home import ApolloHome
+from services.cli.stack.postgres import EmbeddedPostgres
+from services.cli.stack.processes import ServiceRunner, existing_services
+from services.cli.stack.state import ServiceProcess, StackState
+from services.eventlog.admin import ensure_topics
+from services.eventlog.pg_archive import PgArchive
+from services.eventlog.rehydrate import rehydrate
+from services.recorder.settings import RECORDER_GROUP
+
+log = structlog.get_logger(service="supervisor")
+
+# A service that keeps dying is left down rather than restarted forever.
+MAX_RESTARTS = 5
+
+
+@dataclass
+class Supervisor:
+    """Owns every process of one embedded stack in one APOLLO_HOME."""
+
+    home: ApolloHome
+    broker: TansuBroker = field(init=False)
+    postgres: EmbeddedPostgres = field(init=False)
+    runners: list[ServiceRunner] = field(default_factory=list)
+    state: StackState = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.home.ensure()
+        self.state = StackState(supervisor_pid=os.getpid())
+        self.broker = TansuBroker(log_path=self.home.logs_dir / "tansu.log")
+        self.postgres = EmbeddedPostgres(self.home.postgres_dir)
+
+    async def start(self) -> None:
+        """Start everything, in dependency order, and publish the addresses."""
+        self.state.save(self.home.state_file)
+        self.broker.start()
+        self.postgres.start()
+        self.state.broker_address = self.broker.address
+        self.state.postgres_dsn = self.postgres.dsn
+        await self._prepare_log()
+        for name in existing_services():
+            runner = ServiceRunner(name, self._service_env(), self.home.logs_dir / f"{name}.log")
+            runner.start()
+            self.runners.append(runner)
+            self.state.services[name] = ServiceProcess(runner.pid, runner.metrics_port)
+        self.state.phase = "ready"
+        self.state.save(self.home.state_file)
+        log.info("stack ready", broker=self.broker.address, services=list(self.state.services))
+
+    async def _prepare_log(self) -> None:
+        await ensure_topics(self.broker.address)
+        archive = await PgArchive.connect(self.postgres.dsn)
+        try:
+            await archive.migrate()
+            offsets = await rehydrate(archive, self.broker.address)
+            # The broker is new, so the recorder's stored offsets refer to a log that is
+            # gone; everything republished is already archived, so it resumes after it.
+            await archive.reset_offsets(RECORDER_GROUP, offsets)
+        finally:
+            await archive.close()
+
+    def _service_env(self) -> dict[str, str]:
+        return {
+            "APOLLO_KAFKA": self.broker.address,
+            "APOLLO_POSTGRES_DSN": self.postgres.dsn,
+            "APOLLO_BLOB_DIR": str(self.home.blobs_dir),
+        }
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        """Restart services that die, until asked to stop."""
+        while not stop.is_set():
+            for runner in self.runners:
+                if runner.exited() and runner.restarts < MAX_RESTARTS:
+                    log.warning("service exited; restarting", service=runner.name)
+                    runner.restarts += 1
+                    runner.start()
+                    self.state.services[runner.name] = ServiceProcess(
+                        runner.pid, runner.metrics_port
+                    )
+                    self.state.save(self.home.state_file)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+
+    def stop(self) -> None:
+        """Stop services first, then the broker, then Postgres (the durable copy) last."""
+        failed = self.state.phase == "failed"
+        if not failed:
+            self.state.phase = "stopping"
+            self.state.save(self.home.state_file)
+        for runner in reversed(self.runners):
+            runner.stop()
+        self.broker.stop()
+        self.postgres.stop()
+        if not failed:  # a failed start leaves its error for `apollo up` to report
+            self.home.state_file.unlink(missing_ok=True)
+
+
+async def run(home: ApolloHome) -> None:
+    """Run the stack until SIGTERM or SIGINT."""
+    supervisor = Supervisor(home)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await supervisor.start()
+        await supervisor.watch(stop)
+    except Exception as error:
+        supervisor.state.phase = "failed"
+        supervisor.state.error = f"{type(error).__name__}: {error}"
+        supervisor.state.save(home.state_file)
+        log.exception("stack failed to start")
+        raise
+    finally:
+        supervisor.stop()
+
+
+def main() -> None:
+    """Entry point of the detached supervisor process."""
+    asyncio.run(run(ApolloHome.resolve()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+-- The Postgres archive: events, read models, consumer offsets, dead letters, blobs and
+-- processed-event records. Applied on every start, so only CREATE ... IF NOT EXISTS.
+
+-- Every event once. `position` is the archive's global order: appends hold a lock while
+-- inserting, so positions also follow commit order and a reader paging by position
+-- never skips a row that commits late.
+CREATE TABLE IF NOT EXISTS events (
+    position      bigserial PRIMARY KEY,
+    event_id      text NOT NULL UNIQUE,
+    trajectory_id text NOT NULL,
+    topic         text NOT NULL,
+    kind          text NOT NULL,
+    occurred_at   timestamptz NOT NULL,
+    -- The encoded apollo.v1.Event exactly as appended.
+    payload       bytea NOT NULL,
+    archived_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS events_by_trajectory ON events (trajectory_id, position);
+
+-- The trajectory list, derived only from the log events, updated with each append.
+CREATE TABLE IF NOT EXISTS trajectories (
+    trajectory_id    text PRIMARY KEY,
+    task_id          text NOT NULL,
+    status           text NOT NULL
+        CHECK (status IN ('running', 'finished', 'failed', 'cancelled')),
+    -- Number of action_proposed events.
+    steps            integer NOT NULL,
+    guidance_count   integer NOT NULL,
+    started_at       timestamptz,
+    ended_at         timestamptz,
+    last_activity_at timestamptz NOT NULL,
+    final_score      double precision
+);
+CREATE INDEX IF NOT EXISTS trajectories_by_activity
+    ON trajectories (last_activity_at DESC, trajectory_id);
+CREATE INDEX IF NOT EXISTS trajectories_by_status_activity
+    ON trajectories (status, last_activity_at DESC, trajectory_id);
+
+-- Kafka offsets of the consumers that archive, committed in the same transaction as the
+-- events they read, so a restart resumes exactly after the last archived batch.
+CREATE TABLE IF NOT EXISTS consumer_offsets (
+    consumer_group text NOT NULL,
+    topic          text NOT NULL,
+    partition      integer NOT NULL CHECK (partition >= 0),
+    next_offset    bigint NOT NULL CHECK (next_offset >= 0),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer_group, topic, partition)
+);
+
+-- Messages some consumer rejected, once per original message.
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id               bigserial PRIMARY KEY,
+    topic            text NOT NULL,
+    partition        integer NOT NULL,
+    "offset"         bigint NOT NULL,
+    error_class      text NOT NULL,
+    consumer_group   text NOT NULL,
+    dead_lettered_at timestamptz,
+    -- The encoded apollo.v1.DeadLetter.
+    record           bytea NOT NULL,
+    archived_at      timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (topic, partition, "offset")
+);
+
+-- Content-addressed blobs; `digest` is "sha256:<hex>" of `content`.
+CREATE TABLE IF NOT EXISTS blobs (
+    digest     text PRIMARY KEY,
+    size_bytes bigint NOT NULL,
+    media_type text NOT NULL,
+    content    bytea NOT NULL,
+    stored_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- Which events each consumer has handled, so handlers stay idempotent across restarts.
+CREATE TABLE IF NOT EXISTS processed_events (
+    consumer     text NOT NULL,
+    event_id     text NOT NULL,
+    processed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, event_id)
+);

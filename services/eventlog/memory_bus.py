@@ -1,0 +1,134 @@
+"""InMemoryBus: the bus inside one process, for unit tests of services."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from apollo.v1 import events_pb2 as pb
+from services.eventlog.bus import (
+    PUBLISHED,
+    AckPolicy,
+    BusNotStarted,
+    Dispatcher,
+    Subscription,
+    check_new_group,
+    wire_bytes,
+)
+from services.eventlog.processed import InMemoryProcessedEvents, ProcessedEvents
+from services.eventlog.topics import DEADLETTER, key_for, topic_for
+
+
+@dataclass(frozen=True)
+class Record:
+    """A message on an in-memory topic (one partition per topic)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+class InMemoryBus:
+    """KafkaBus's interface and delivery rules, with each topic a list in memory."""
+
+    def __init__(self, *, processed: ProcessedEvents | None = None) -> None:
+        self._processed = processed or InMemoryProcessedEvents()
+        self._topics: dict[str, list[Record]] = defaultdict(list)
+        # (group, topic) -> offset of the next message the group has not dealt with;
+        # kept across stop/start like a broker's committed offsets.
+        self._committed: dict[tuple[str, str], int] = {}
+        self._subscriptions: list[Subscription] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._appended = asyncio.Condition()
+        self._started = False
+
+    async def __aenter__(self) -> InMemoryBus:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def healthy(self) -> bool:
+        """Started, and every subscription's loop is still running."""
+        return self._started and all(not task.done() for task in self._tasks)
+
+    def records(self, topic: str) -> list[Record]:
+        """Everything published on a topic so far, dead letters included (for assertions)."""
+        return list(self._topics[topic])
+
+    async def start(self) -> None:
+        """Start delivering to every subscription."""
+        if self._started:
+            return
+        self._started = True
+        for subscription in self._subscriptions:
+            self._follow(subscription)
+
+    async def stop(self) -> None:
+        """Stop delivering; a message whose handler was interrupted is delivered again."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._started = False
+
+    async def subscribe(self, subscription: Subscription) -> None:
+        """Add a subscription; on a started bus it is consuming when this returns."""
+        check_new_group(self._subscriptions, subscription)
+        self._subscriptions.append(subscription)
+        if self._started:
+            self._follow(subscription)
+
+    async def publish(self, event: pb.Event) -> None:
+        """Publish one event on its topic."""
+        await self.publish_raw(topic_for(event).name, key_for(event), wire_bytes(event))
+
+    async def publish_many(self, events: Iterable[pb.Event]) -> None:
+        """Publish events in order: all are checked before any is appended."""
+        messages = [(topic_for(e).name, key_for(e), wire_bytes(e)) for e in events]
+        for topic, key, value in messages:
+            await self.publish_raw(topic, key, value)
+
+    async def publish_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
+        """Append bytes as they are."""
+        if not self._started:
+            raise BusNotStarted("start the bus (or use `async with`) before publishing")
+        log = self._topics[topic]
+        log.append(Record(topic, 0, len(log), key, value))
+        PUBLISHED.labels(topic).inc()
+        async with self._appended:
+            self._appended.notify_all()
+
+    def _follow(self, subscription: Subscription) -> None:
+        for topic in subscription.topics:
+            start = 0 if subscription.from_beginning else len(self._topics[topic])
+            self._committed.setdefault((subscription.group, topic), start)
+        task = asyncio.create_task(self._consume(subscription), name=f"bus:{subscription.name}")
+        self._tasks.append(task)
+
+    async def _consume(self, subscription: Subscription) -> None:
+        async def send_dead_letter(key: bytes | None, value: bytes) -> None:
+            await self.publish_raw(DEADLETTER.name, key, value)
+
+        dispatcher = Dispatcher(subscription, self._processed, send_dead_letter)
+        while True:
+            async with self._appended:
+                record = await self._appended.wait_for(lambda: self._next(subscription))
+            position = (subscription.group, record.topic)
+            if subscription.ack is AckPolicy.AT_MOST_ONCE:
+                self._committed[position] = record.offset + 1
+            await dispatcher.dispatch(record)
+            self._committed[position] = record.offset + 1
+
+    def _next(self, subscription: Subscription) -> Record | None:
+        for topic in subscription.topics:
+            offset = self._committed[(subscription.group, topic)]
+            if offset < len(self._topics[topic]):
+                return self._topics[topic][offset]
+        return None

@@ -1,0 +1,300 @@
+"""The archive in Postgres: one transaction per append for events, read models and offsets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC
+from importlib import resources
+
+import asyncpg
+
+from apollo.v1 import deadletter_pb2
+from apollo.v1 import events_pb2 as pb
+from services.eventlog.archive import (
+    ArchivedEvent,
+    GroupOffsets,
+    PartitionOffsets,
+    TrajectoryRow,
+    check_status,
+    encode_append,
+    end_status,
+    final_score,
+    in_read_model,
+    occurred_at,
+)
+
+SCHEMA = resources.files("services.eventlog").joinpath("archive_schema.sql").read_text()
+
+# Positions must follow commit order (see archive_schema.sql), so appends take turns.
+_APPEND_LOCK = "SELECT pg_advisory_xact_lock(hashtext('apollo.archive.append'))"
+# Services start together and CREATE ... IF NOT EXISTS races on the catalog.
+_MIGRATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('apollo.archive.migrate'))"
+
+# One statement does the whole append: the events, then the trajectory rows from only the
+# rows really inserted (so redelivery changes nothing), then the offsets.
+_APPEND = """
+WITH input AS (
+    SELECT DISTINCT ON (event_id) *
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                $6::bytea[], $7::bool[], $8::text[], $9::text[], $10::float8[])
+        WITH ORDINALITY AS i(event_id, trajectory_id, topic, kind, occurred_at,
+                             payload, tracked, task_id, end_status, final_score, ord)
+    ORDER BY event_id, ord
+), inserted AS (
+    INSERT INTO events (event_id, trajectory_id, topic, kind, occurred_at, payload)
+    SELECT event_id, trajectory_id, topic, kind, occurred_at, payload FROM input ORDER BY ord
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING position, event_id
+), fresh AS (
+    SELECT input.*, inserted.position FROM inserted JOIN input USING (event_id)
+    WHERE input.tracked
+), batch AS (
+    SELECT trajectory_id,
+        (array_agg(task_id ORDER BY position)
+            FILTER (WHERE kind = 'trajectory_started'))[1] AS task_id,
+        (array_agg(occurred_at ORDER BY position)
+            FILTER (WHERE kind = 'trajectory_started'))[1] AS started_at,
+        (array_agg(end_status ORDER BY position DESC)
+            FILTER (WHERE end_status IS NOT NULL))[1] AS end_status,
+        (array_agg(occurred_at ORDER BY position DESC)
+            FILTER (WHERE end_status IS NOT NULL))[1] AS ended_at,
+        (array_agg(final_score ORDER BY position DESC)
+            FILTER (WHERE end_status IS NOT NULL))[1] AS final_score,
+        bool_or(kind = 'trajectory_cancelled') AS cancelled,
+        count(*) FILTER (WHERE kind = 'action_proposed') AS steps,
+        count(*) FILTER (WHERE kind = 'guidance_submitted') AS guidance_count,
+        max(occurred_at) AS last_activity_at
+    FROM fresh GROUP BY trajectory_id
+), upserted AS (
+    INSERT INTO trajectories AS t (trajectory_id, task_id, status, steps, guidance_count,
+                                   started_at, ended_at, last_activity_at, final_score)
+    SELECT trajectory_id, coalesce(task_id, ''),
+        coalesce(end_status, CASE WHEN cancelled THEN 'cancelled' ELSE 'running' END),
+        steps, guidance_count, started_at, ended_at, last_activity_at, final_score
+    FROM batch
+    ON CONFLICT (trajectory_id) DO UPDATE SET
+        task_id = CASE WHEN t.started_at IS NULL THEN EXCLUDED.task_id ELSE t.task_id END,
+        started_at = coalesce(t.started_at, EXCLUDED.started_at),
+        -- An end in this batch wins; else an earlier end stays; else a cancel request counts.
+        status = CASE
+            WHEN EXCLUDED.ended_at IS NOT NULL THEN EXCLUDED.status
+            WHEN t.ended_at IS NOT NULL THEN t.status
+            WHEN EXCLUDED.status = 'cancelled' THEN 'cancelled'
+            ELSE t.status END,
+        final_score = CASE WHEN EXCLUDED.ended_at IS NOT NULL
+            THEN EXCLUDED.final_score ELSE t.final_score END,
+        ended_at = coalesce(EXCLUDED.ended_at, t.ended_at),
+        steps = t.steps + EXCLUDED.steps,
+        guidance_count = t.guidance_count + EXCLUDED.guidance_count,
+        last_activity_at = greatest(t.last_activity_at, EXCLUDED.last_activity_at)
+), offsets AS (
+    INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset)
+    SELECT * FROM unnest($11::text[], $12::text[], $13::int[], $14::bigint[])
+    ON CONFLICT (consumer_group, topic, partition)
+    DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()
+)
+SELECT count(*) FROM inserted
+"""
+
+# Input order decides which of two letters for one message is kept, and the listing order.
+_APPEND_DEAD_LETTERS = """
+WITH inserted AS (
+    INSERT INTO dead_letters (topic, partition, "offset", error_class, consumer_group,
+                              dead_lettered_at, record)
+    SELECT topic, partition, "offset", error_class, consumer_group, dead_lettered_at, record
+    FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[],
+                $6::timestamptz[], $7::bytea[])
+        WITH ORDINALITY AS i(topic, partition, "offset", error_class, consumer_group,
+                             dead_lettered_at, record, ord)
+    ORDER BY ord
+    ON CONFLICT (topic, partition, "offset") DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) FROM inserted
+"""
+
+_RECORD_COLUMNS = "position, topic, payload"
+_ROW_COLUMNS = (
+    "trajectory_id, task_id, status, steps, guidance_count, started_at, ended_at, "
+    "last_activity_at, final_score"
+)
+
+
+async def create_pool(dsn: str, max_size: int = 4) -> asyncpg.Pool:
+    """A small pool; each service holds one."""
+    return await asyncpg.create_pool(dsn, min_size=1, max_size=max_size)
+
+
+async def migrate_schema(pool: asyncpg.Pool) -> None:
+    """Apply archive_schema.sql (idempotent), one process at a time."""
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute(_MIGRATE_LOCK)
+        await connection.execute(SCHEMA)
+
+
+def _columns(encoded: list[tuple[str, bytes, pb.Event]]) -> list[list]:
+    """The events as the 10 column arrays `_APPEND` unnests."""
+    columns: list[list] = [[] for _ in range(10)]
+    for topic, raw, event in encoded:
+        kind = event.WhichOneof("body")
+        values = (
+            event.event_id,
+            event.trajectory_id,
+            topic,
+            kind,
+            occurred_at(event),
+            raw,
+            in_read_model(event),
+            event.trajectory_started.task_id if kind == "trajectory_started" else None,
+            end_status(event),
+            final_score(event) if kind == "trajectory_ended" else None,
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    return columns
+
+
+def _record(row: asyncpg.Record) -> ArchivedEvent:
+    return ArchivedEvent.of(row["topic"], row["payload"], row["position"])
+
+
+class PgArchive:
+    """The archive in Postgres (asyncpg pool); the durable copy of every topic."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def connect(cls, dsn: str, max_size: int = 4) -> PgArchive:
+        """Open a pool to `dsn`."""
+        return cls(await create_pool(dsn, max_size))
+
+    async def close(self) -> None:
+        """Close the pool."""
+        await self._pool.close()
+
+    async def migrate(self) -> None:
+        """Create what is missing; safe to run on every start."""
+        await migrate_schema(self._pool)
+
+    async def append(
+        self, events_with_topic: Iterable[tuple[str, pb.Event]], offsets: GroupOffsets | None = None
+    ) -> int:
+        """Archive new events in input order with the consumer offsets; return how many were new."""
+        encoded, checked = encode_append(events_with_topic, offsets)
+        if not encoded and not checked:
+            return 0
+        keys = list(checked)
+        offset_columns = (
+            [g for g, _, _ in keys],
+            [t for _, t, _ in keys],
+            [p for _, _, p in keys],
+            [checked[k] for k in keys],
+        )
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute(_APPEND_LOCK)
+            return await connection.fetchval(_APPEND, *_columns(encoded), *offset_columns)
+
+    async def load_offsets(self, group: str) -> dict[tuple[str, int], int]:
+        """The stored next offsets of a consumer group."""
+        rows = await self._pool.fetch(
+            "SELECT topic, partition, next_offset FROM consumer_offsets WHERE consumer_group = $1",
+            group,
+        )
+        return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+    async def reset_offsets(self, group: str, offsets: PartitionOffsets) -> None:
+        """Replace every stored offset of a group (after a rehydrate, for example)."""
+        rows = [(group, topic, partition, offset) for (topic, partition), offset in offsets.items()]
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "DELETE FROM consumer_offsets WHERE consumer_group = $1", group
+            )
+            await connection.executemany(
+                "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset)"
+                " VALUES ($1, $2, $3, $4)",
+                rows,
+            )
+
+    async def events(self, trajectory_id: str) -> list[ArchivedEvent]:
+        """One trajectory's events in log order."""
+        rows = await self._pool.fetch(
+            f"SELECT {_RECORD_COLUMNS} FROM events WHERE trajectory_id = $1 ORDER BY position",
+            trajectory_id,
+        )
+        return [_record(row) for row in rows]
+
+    async def iter_all(
+        self, after_position: int = 0, batch: int = 1000
+    ) -> AsyncIterator[ArchivedEvent]:
+        """Every event after `after_position` in position order, read `batch` at a time."""
+        while True:
+            # Keyset pages: no connection or transaction is held while the caller works.
+            rows = await self._pool.fetch(
+                f"SELECT {_RECORD_COLUMNS} FROM events WHERE position > $1"
+                " ORDER BY position LIMIT $2",
+                after_position,
+                batch,
+            )
+            for row in rows:
+                yield _record(row)
+            if len(rows) < batch:
+                return
+            after_position = rows[-1]["position"]
+
+    async def has(self, event_ids: Iterable[str]) -> set[str]:
+        """The subset of `event_ids` already archived."""
+        rows = await self._pool.fetch(
+            "SELECT event_id FROM events WHERE event_id = ANY($1::text[])", list(event_ids)
+        )
+        return {row["event_id"] for row in rows}
+
+    async def count(self) -> int:
+        """How many events are archived."""
+        return await self._pool.fetchval("SELECT count(*) FROM events")
+
+    async def trajectories(self, limit: int = 50, status: str | None = None) -> list[TrajectoryRow]:
+        """Trajectory rows, most recent activity first."""
+        check_status(status)
+        rows = await self._pool.fetch(
+            f"SELECT {_ROW_COLUMNS} FROM trajectories WHERE $1::text IS NULL OR status = $1"
+            " ORDER BY last_activity_at DESC, trajectory_id LIMIT $2",
+            status,
+            limit,
+        )
+        return [TrajectoryRow(**row) for row in rows]
+
+    async def trajectory(self, trajectory_id: str) -> TrajectoryRow | None:
+        """One trajectory row, or None when the archive has no event of it."""
+        row = await self._pool.fetchrow(
+            f"SELECT {_ROW_COLUMNS} FROM trajectories WHERE trajectory_id = $1", trajectory_id
+        )
+        return None if row is None else TrajectoryRow(**row)
+
+    async def append_dead_letters(self, records: Iterable[deadletter_pb2.DeadLetter]) -> int:
+        """Archive each original message's dead letter once; return how many were new."""
+        rows = [
+            (
+                r.topic,
+                r.partition,
+                r.offset,
+                r.error_class,
+                r.consumer_group,
+                r.dead_lettered_at.ToDatetime(tzinfo=UTC)
+                if r.HasField("dead_lettered_at")
+                else None,
+                r.SerializeToString(deterministic=True),
+            )
+            for r in records
+        ]
+        if not rows:
+            return 0
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        return await self._pool.fetchval(_APPEND_DEAD_LETTERS, *columns)
+
+    async def dead_letters(self, limit: int = 50) -> list[deadletter_pb2.DeadLetter]:
+        """The most recently archived dead letters first."""
+        rows = await self._pool.fetch(
+            "SELECT record FROM dead_letters ORDER BY id DESC LIMIT $1", limit
+        )
+        return [deadletter_pb2.DeadLetter.FromString(row["record"]) for row in rows]

@@ -1,0 +1,1 @@
+"""The recorder: archives every topic into Postgres, idempotently, with read models."""

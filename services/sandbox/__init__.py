@@ -1,0 +1,1 @@
+"""The environment sandbox: ResearchGym-style tools in an isolated workspace per trajectory."""

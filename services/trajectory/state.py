@@ -1,0 +1,164 @@
+"""The state of one trajectory, as folded from its events: frozen values, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from apollo.v1 import events_pb2 as pb
+
+# The tool whose observations consume the evaluation budget.
+EVAL_TOOL = "eval"
+
+
+class TrajectoryStatus(StrEnum):
+    """Where a trajectory stands; the values match the archive's read model."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# Running out of steps or time is a normal end of a long task, not a failure.
+# Any reason missing here (unspecified, or unknown to this build) counts as failed,
+# because the sandbox could not say the run finished.
+STATUS_BY_END_REASON: dict[int, TrajectoryStatus] = {
+    pb.END_REASON_FINISHED: TrajectoryStatus.FINISHED,
+    pb.END_REASON_STEP_BUDGET: TrajectoryStatus.FINISHED,
+    pb.END_REASON_TIME_BUDGET: TrajectoryStatus.FINISHED,
+    pb.END_REASON_ERROR: TrajectoryStatus.FAILED,
+    pb.END_REASON_CANCELLED: TrajectoryStatus.CANCELLED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Budgets:
+    """The limits a trajectory started with (0 means the task set none)."""
+
+    max_steps: int
+    max_seconds: int
+    max_evals: int
+
+    @classmethod
+    def from_proto(cls, budgets: pb.Budgets) -> Budgets:
+        """The limits of a `TrajectoryStarted.budgets` message."""
+        return cls(budgets.max_steps, budgets.max_seconds, budgets.max_evals)
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetUsage:
+    """What a trajectory has used so far."""
+
+    steps: int = 0
+    evals: int = 0
+    elapsed_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One agent step: the proposed action and, once the sandbox ran it, its observation.
+
+    The events are the log's own messages, shared rather than copied: events are
+    immutable facts, so nobody may mutate them after they were recorded.
+    """
+
+    index: int
+    action: pb.Event
+    observation: pb.Event | None = None
+
+    @property
+    def action_id(self) -> str:
+        """The event_id of the ActionProposed."""
+        return self.action.event_id
+
+    @property
+    def tool_name(self) -> str:
+        """The called tool's name; "" for a null action (no valid tool call)."""
+        proposed = self.action.action_proposed
+        return proposed.tool_call.name if proposed.HasField("tool_call") else ""
+
+    @property
+    def is_null_action(self) -> bool:
+        """Whether the model's answer yielded no valid tool call."""
+        return self.action.action_proposed.HasField("parse_error")
+
+    @property
+    def observed(self) -> bool:
+        """Whether the sandbox has recorded this action's observation."""
+        return self.observation is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Trajectory:
+    """Everything the log says about one trajectory so far; built by `fold` and `apply`."""
+
+    trajectory_id: str = ""
+    task_id: str = ""
+    status: TrajectoryStatus = TrajectoryStatus.RUNNING
+    # A cancellation asked for before the end; the sandbox then ends the run.
+    cancel_requested: bool = False
+    started: pb.Event | None = None
+    ended: pb.Event | None = None
+    steps: tuple[Step, ...] = ()
+    # Observations whose action is not (yet) in the log, or that observe an action twice.
+    stray_observations: tuple[pb.Event, ...] = ()
+    # Every GuidanceSubmitted, in log order.
+    guidance: tuple[pb.Event, ...] = ()
+    # GuidanceSubmitted events no ActionProposed has delivered yet, in log order.
+    pending_guidance: tuple[pb.Event, ...] = ()
+    # Guidance event_ids in the order actions first delivered them, each once.
+    delivered_guidance_ids: tuple[str, ...] = ()
+    # Step indices annotators marked as wrong, sorted, each once.
+    flagged_steps: tuple[int, ...] = ()
+    # ContextSummarized events, in log order.
+    summaries: tuple[pb.Event, ...] = ()
+    # SummaryRequested events no ContextSummarized has answered yet.
+    pending_summary_requests: tuple[pb.Event, ...] = ()
+    budgets: Budgets | None = None
+    used: BudgetUsage = BudgetUsage()
+    last_eval_score: float | None = None
+    # The best of every eval score and of the end's final and best scores.
+    best_score: float | None = None
+    final_score: float | None = None
+    # The latest occurred_at of any event applied (the clocks of services may differ).
+    last_event_at: datetime | None = None
+    # Every event_id applied, so redelivered events are ignored.
+    event_ids: frozenset[str] = field(default=frozenset(), repr=False)
+
+    @property
+    def is_over(self) -> bool:
+        """Whether a TrajectoryEnded was recorded."""
+        return self.status is not TrajectoryStatus.RUNNING
+
+    @property
+    def summary_pending(self) -> bool:
+        """Whether a summary was requested and is not there yet."""
+        return bool(self.pending_summary_requests)
+
+    @property
+    def latest_summary(self) -> pb.Event | None:
+        """The newest ContextSummarized, which the current context window starts from."""
+        return self.summaries[-1] if self.summaries else None
+
+    @property
+    def end_reason(self) -> int:
+        """The `pb.EndReason` of the end (END_REASON_UNSPECIFIED while running)."""
+        return self.ended.trajectory_ended.reason if self.ended else pb.END_REASON_UNSPECIFIED
+
+
+def is_agent_turn(state: Trajectory) -> bool:
+    """Whether the policy may propose the next action now."""
+    return (
+        state.started is not None
+        and state.status is TrajectoryStatus.RUNNING
+        and not state.cancel_requested
+        and not state.summary_pending
+        and all(step.observed for step in state.steps)
+    )
+
+
+def next_step_index(state: Trajectory) -> int:
+    """The step_index the next ActionProposed carries."""
+    return max((step.index for step in state.steps), default=-1) + 1

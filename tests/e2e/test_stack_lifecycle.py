@@ -1,0 +1,98 @@
+"""The embedded stack end to end, through the `apollo` command as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.cli.samples import SAMPLE_TRAJECTORY
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+
+def apollo(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APOLLO_")}
+    env["APOLLO_HOME"] = str(home)
+    result = subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"apollo {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Path]:
+    home = tmp_path / "apollo-home"
+    yield home
+    apollo(home, "down", check=False)
+
+
+def sample_trajectory_id() -> str:
+    first = json.loads(SAMPLE_TRAJECTORY.read_text().splitlines()[0])
+    return first["trajectory_id"]
+
+
+def test_status_reports_everything_up_then_down(home: Path) -> None:
+    apollo(home, "up", "--detach")
+    status = json.loads(apollo(home, "status", "--json").stdout)
+    assert status["broker"]["ok"] is True
+    assert status["broker"]["address"].startswith("127.0.0.1:")
+    assert status["postgres"]["ok"] is True
+    assert status["services"]["recorder"] == {"ok": True}
+    assert "gateway_url" in status
+
+    apollo(home, "down")
+    status = json.loads(apollo(home, "status", "--json").stdout)
+    assert status["broker"]["ok"] is False
+    assert status["postgres"]["ok"] is False
+
+
+def test_export_survives_restart_byte_for_byte_and_reimport_adds_nothing(home: Path) -> None:
+    apollo(home, "up", "--detach")
+    imported = json.loads(apollo(home, "import", str(SAMPLE_TRAJECTORY), "--json").stdout)
+    lines = SAMPLE_TRAJECTORY.read_text().splitlines()
+    assert imported == {"read": len(lines), "added": len(lines), "skipped": 0}
+    trajectory_id = sample_trajectory_id()
+    before = apollo(home, "export", trajectory_id).stdout
+    assert before.splitlines() == lines
+
+    apollo(home, "down")
+    apollo(home, "up", "--detach")
+    after = apollo(home, "export", trajectory_id).stdout
+    assert after == before
+
+    again = json.loads(apollo(home, "import", str(SAMPLE_TRAJECTORY), "--json").stdout)
+    assert again == {"read": len(lines), "added": 0, "skipped": len(lines)}
+    assert apollo(home, "export", trajectory_id).stdout == before
+
+
+def test_two_homes_run_side_by_side(tmp_path: Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    try:
+        apollo(first, "up", "--detach")
+        apollo(second, "up", "--detach")
+        one = json.loads(apollo(first, "status", "--json").stdout)
+        two = json.loads(apollo(second, "status", "--json").stdout)
+        assert one["broker"]["ok"]
+        assert two["broker"]["ok"]
+        assert one["broker"]["address"] != two["broker"]["address"]
+    finally:
+        apollo(first, "down", check=False)
+        apollo(second, "down", check=False)
+
+
+def test_commands_need_a_running_stack(home: Path) -> None:
+    result = apollo(home, "export", "no-such-trajectory", check=False)
+    assert result.returncode != 0
+    assert "apollo up" in result.stderr

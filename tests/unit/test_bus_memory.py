@@ -1,0 +1,121 @@
+"""InMemoryBus, the fake services test against, and the rules it shares with KafkaBus."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+from prometheus_client import REGISTRY
+
+from apollo.v1 import events_pb2 as pb
+from services.eventlog.bus import BusNotStarted, Delivery, KafkaBus, Subscription
+from services.eventlog.codec import RejectedMessage
+from services.eventlog.events import new_event
+from services.eventlog.memory_bus import InMemoryBus
+from services.eventlog.processed import InMemoryProcessedEvents
+from services.eventlog.topics import DEADLETTER, TRAJECTORIES
+
+pytestmark = pytest.mark.timeout(10)
+
+
+def guidance(text: str, trajectory_id: str = "") -> pb.Event:
+    return new_event(
+        pb.GuidanceSubmitted(annotator="ann", text=text),
+        trajectory_id=trajectory_id or str(uuid.uuid4()),
+        service="unit-test",
+    )
+
+
+async def eventually(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.001)
+
+
+class Recorder:
+    """A handler that keeps the text of every guidance it is given."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def __call__(self, delivery: Delivery) -> None:
+        self.texts.append(delivery.event.guidance_submitted.text)
+
+    def subscription(self, group: str) -> Subscription:
+        return Subscription(group, (TRAJECTORIES.name,), group, self)
+
+
+@pytest.mark.parametrize("bus", [InMemoryBus(), KafkaBus("127.0.0.1:1", "never-started")])
+async def test_publishing_on_a_bus_that_is_not_started_is_refused(
+    bus: InMemoryBus | KafkaBus,
+) -> None:
+    with pytest.raises(BusNotStarted):
+        await bus.publish(guidance("too early"))
+
+
+async def test_one_invalid_event_in_a_batch_publishes_none_of_it() -> None:
+    nameless = guidance("who said this?")
+    nameless.guidance_submitted.annotator = ""
+
+    async with InMemoryBus() as bus:
+        with pytest.raises(RejectedMessage):
+            await bus.publish_many([guidance("fine"), nameless])
+
+        assert bus.records(TRAJECTORIES.name) == []
+
+
+async def test_a_restarted_bus_resumes_each_group_after_what_it_dealt_with() -> None:
+    bus, judge = InMemoryBus(), Recorder()
+    await bus.subscribe(judge.subscription("judge"))
+    async with bus:
+        await bus.publish(guidance("before"))
+        await eventually(lambda: judge.texts == ["before"])
+
+    async with bus:
+        await bus.publish(guidance("after"))
+        await eventually(lambda: len(judge.texts) == 2)
+
+    assert judge.texts == ["before", "after"]
+
+
+async def test_a_shared_processed_store_skips_events_another_bus_handled() -> None:
+    processed, judge = InMemoryProcessedEvents(), Recorder()
+    event = guidance("once")
+    for run in ("first", "second"):  # a redeployed judge reading a log that holds it again
+        async with InMemoryBus(processed=processed) as bus:
+            await bus.subscribe(judge.subscription("judge"))
+            await bus.publish_many([event, guidance(run)])
+            await eventually(lambda run=run: judge.texts[-1:] == [run])
+
+    assert judge.texts == ["once", "first", "second"]
+
+
+async def test_dead_letters_and_duplicates_are_counted_per_group() -> None:
+    group = f"metered-{uuid.uuid4().hex[:8]}"
+    judge, event = Recorder(), guidance("twice")
+    async with InMemoryBus() as bus:
+        await bus.subscribe(judge.subscription(group))
+        await bus.publish_raw(TRAJECTORIES.name, b"k", b"\xff")
+        await bus.publish_many([event, event])
+        await eventually(lambda: len(bus.records(DEADLETTER.name)) == 1 and len(judge.texts) == 1)
+        await asyncio.sleep(0.01)
+
+    def sample(name: str, **labels: str) -> float | None:
+        return REGISTRY.get_sample_value(name, {"group": group, **labels})
+
+    assert sample("apollo_bus_deadlettered_total", error_class="undecodable") == 1
+    assert sample("apollo_bus_duplicates_total") == 1
+    assert sample("apollo_bus_consumed_total", topic=TRAJECTORIES.name) == 3
+
+
+async def test_a_stopped_bus_is_not_healthy() -> None:
+    bus = InMemoryBus()
+    await bus.subscribe(Recorder().subscription("judge"))
+    async with bus:
+        assert bus.healthy
+
+    assert not bus.healthy
