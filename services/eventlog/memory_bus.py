@@ -99,8 +99,8 @@ class InMemoryBus:
         """Append bytes as they are."""
         if not self._started:
             raise BusNotStarted("start the bus (or use `async with`) before publishing")
-        log = self._topics[topic]
-        log.append(Record(topic, 0, len(log), key, value))
+        records = self._topics[topic]
+        records.append(Record(topic, 0, len(records), key, value))
         PUBLISHED.labels(topic).inc()
         async with self._appended:
             self._appended.notify_all()

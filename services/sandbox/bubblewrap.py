@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -62,10 +63,8 @@ class BubblewrapShell:
     async def kill(self) -> None:
         """SIGKILL the sandbox's process group; --die-with-parent ends the namespace with it."""
         if self.alive:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         await self._process.wait()
 
 

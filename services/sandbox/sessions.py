@@ -48,7 +48,7 @@ def _bash_quote(command: str) -> str:
     out = []
     for byte in command.encode():
         char = chr(byte)
-        if char.isalnum() or char in " _-.,:/=+@%^&*()[]{}<>|;~#!?`\"$":
+        if char.isalnum() or char in ' _-.,:/=+@%^&*()[]{}<>|;~#!?`"$':
             out.append(char)
         else:
             out.append(f"\\x{byte:02x}")
@@ -96,8 +96,7 @@ class Session:
         self.current = run
         # One input line: bash has read all of it before the command can read stdin.
         line = (
-            f"eval {_bash_quote(command)}; "
-            f"printf '\\n__APOLLO_DONE_%s_%d__\\n' {self._nonce} $?\n"
+            f"eval {_bash_quote(command)}; printf '\\n__APOLLO_DONE_%s_%d__\\n' {self._nonce} $?\n"
         )
         assert self._shell is not None
         await self._shell.write(line.encode())

@@ -73,7 +73,7 @@ async def test_redelivered_events_do_not_count_twice(archive, record, new_log) -
     log = new_log()
     started, action, guidance = log.started(), log.action(0), log.guidance()
 
-    await record(started, action, guidance)
+    await record(started, action, action, guidance, guidance)
     await record(action, guidance, started, log.action(1))
 
     row = await archive.trajectory(log.trajectory_id)

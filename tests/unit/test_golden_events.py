@@ -33,7 +33,8 @@ def _version(path: Path) -> int:
 
 def _load_script() -> ModuleType:
     spec = importlib.util.spec_from_file_location("make_golden", GOLDEN / "make_golden.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -83,6 +84,6 @@ def test_the_script_adds_missing_goldens_and_never_rewrites_one(tmp_path: Path) 
     differing = script.write_missing(tmp_path)
     assert differing == [tampered]
     assert tampered.read_bytes() == b"history"
+    assert {_kind(p) for p in tmp_path.glob("*.bin")} == set(BODY_KINDS)
     written = [p for p in tmp_path.glob("*.bin") if p != tampered]
-    assert {_kind(p) for p in written} == set(BODY_KINDS)
     assert all(not script.unset_fields(decode(p.read_bytes())) for p in written)

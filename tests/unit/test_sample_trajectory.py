@@ -9,7 +9,7 @@ from apollo.v1 import events_pb2 as pb
 from services.cli.samples import SAMPLE_TRAJECTORY
 from services.eventlog.codec import decode, encode
 from services.eventlog.jsonl import from_json_line
-from services.trajectory import TrajectoryStatus, fold
+from services.trajectory import Budgets, TrajectoryStatus, fold
 
 MAKE_SAMPLE = Path(__file__).resolve().parents[1] / "golden" / "make_sample.py"
 GUIDANCE = "Do not run this inference script. You have already run another training script."
@@ -22,7 +22,8 @@ def _sample() -> list[pb.Event]:
 
 def test_the_sample_is_exactly_what_its_script_writes() -> None:
     spec = importlib.util.spec_from_file_location("make_sample", MAKE_SAMPLE)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     assert SAMPLE_TRAJECTORY.read_text(encoding="utf-8") == script.sample_text()
@@ -55,5 +56,5 @@ def test_the_sample_folds_to_a_finished_run_whose_correction_was_delivered_once(
     assert state.flagged_steps == (3,)
     assert state.used.evals == 1
     assert (state.last_eval_score, state.best_score, state.final_score) == (61.5, 63.0, 63.0)
-    assert state.budgets is not None and state.budgets.max_steps == 4000
+    assert state.budgets == Budgets(max_steps=4000, max_seconds=6 * 3600, max_evals=3)
     assert state.started.trajectory_started.policy.model == "SmolLM2-135M-Instruct"
