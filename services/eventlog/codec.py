@@ -37,7 +37,8 @@ def decode(raw: bytes | None) -> pb.Event:
         raise RejectedMessage("undecodable", "message has no value")
     if len(raw) > MAX_EVENT_BYTES:
         raise RejectedMessage(
-            "oversized", f"message of {len(raw)} bytes exceeds {MAX_EVENT_BYTES}; use the blob store"
+            "oversized",
+            f"message of {len(raw)} bytes exceeds {MAX_EVENT_BYTES}; use the blob store",
         )
     event = pb.Event()
     try:

@@ -8,16 +8,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from apollo.v1 import events_pb2 as pb
-from services.eventlog.bus import (
-    PUBLISHED,
+from services.eventlog.bus import BusNotStarted
+from services.eventlog.bus_metrics import PUBLISHED
+from services.eventlog.processed import InMemoryProcessedEvents, ProcessedEvents
+from services.eventlog.subscription import (
     AckPolicy,
-    BusNotStarted,
     Dispatcher,
+    RawOutgoing,
     Subscription,
     check_new_group,
     wire_bytes,
 )
-from services.eventlog.processed import InMemoryProcessedEvents, ProcessedEvents
 from services.eventlog.topics import DEADLETTER, key_for, topic_for
 
 
@@ -91,7 +92,12 @@ class InMemoryBus:
 
     async def publish_many(self, events: Iterable[pb.Event]) -> None:
         """Publish events in order: all are checked before any is appended."""
-        messages = [(topic_for(e).name, key_for(e), wire_bytes(e)) for e in events]
+        await self.publish_raw_many(
+            [(topic_for(e).name, key_for(e), wire_bytes(e)) for e in events]
+        )
+
+    async def publish_raw_many(self, messages: Iterable[RawOutgoing]) -> None:
+        """Append (topic, key, value) triples in order."""
         for topic, key, value in messages:
             await self.publish_raw(topic, key, value)
 

@@ -7,9 +7,13 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.eventlog.archive import EventArchive
 from services.eventlog.bus import KafkaBus
+from services.eventlog.subscription import RawOutgoing
 from services.eventlog.topics import ALL_TOPICS, key_for
 
 log = structlog.get_logger(service="rehydrate")
+
+# Sends pipelined per round trip; the archive is read in pages of the same size.
+REPUBLISH_BATCH = 1000
 
 
 class BrokerNotEmpty(RuntimeError):
@@ -39,8 +43,13 @@ async def rehydrate(archive: EventArchive, bootstrap: str) -> dict[tuple[str, in
         raise BrokerNotEmpty("the broker already holds messages; rehydrate needs an empty one")
     published = 0
     async with KafkaBus(bootstrap, client_id="apollo-rehydrate") as bus:
-        async for record in archive.iter_all():
-            await bus.publish_raw(record.topic, key_for(record.event), record.raw)
-            published += 1
+        page: list[RawOutgoing] = []
+        async for record in archive.iter_all(batch=REPUBLISH_BATCH):
+            page.append((record.topic, key_for(record.event), record.raw))
+            if len(page) == REPUBLISH_BATCH:
+                await bus.publish_raw_many(page)
+                published, page = published + len(page), []
+        await bus.publish_raw_many(page)
+        published += len(page)
     log.info("rehydrated the broker from the archive", events=published)
     return await end_offsets(bootstrap)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from google.protobuf.message import DecodeError
+
 from apollo.v1 import deadletter_pb2
 from services.eventlog.archive import EventArchive
 from services.eventlog.codec import RejectedMessage, decode
+from services.eventlog.deadletter import parse_dead_letter
 from services.eventlog.topics import DEADLETTER
 
 

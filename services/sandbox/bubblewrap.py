@@ -86,6 +86,9 @@ class BubblewrapBackend:
         """Create the workspace and hand it to the sandbox user."""
         spec.workspace.mkdir(parents=True, exist_ok=True)
         if self._drop_to is not None:
+            # The sandbox user must be able to reach the workspace to mount it.
+            parent = spec.workspace.parent
+            parent.chmod(parent.stat().st_mode | 0o111)
             await asyncio.to_thread(_chown_tree, spec.workspace, self._drop_to)
 
     async def release(self, spec: SandboxSpec) -> None:

@@ -1,0 +1,67 @@
+"""Running a task's reference solution (or nothing) in a fresh sandbox, for calibration."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from apollo.v1 import events_pb2 as pb
+from services.eventlog.blobs import InMemoryBlobStore
+from services.eventlog.events import new_event
+from services.sandbox.backend import SandboxBackend
+from services.sandbox.handlers import handle_action_proposed
+from services.sandbox.ledger import InMemoryExecutionLedger, TrajectoryRecord
+from services.sandbox.registry import Runtimes
+from services.sandbox.taskpacks import TaskCatalog, ToolCallSpec
+
+
+def _action(trajectory_id: str, step: int, call: ToolCallSpec) -> pb.Event:
+    body = pb.ActionProposed(
+        step_index=step,
+        tool_call=pb.ToolCall(
+            call_id=f"call-{step}", name=call.tool, arguments_json=json.dumps(call.arguments)
+        ),
+    )
+    return new_event(body, trajectory_id=trajectory_id, service="checker")
+
+
+async def check_task(
+    catalog: TaskCatalog, task_id: str, backend: SandboxBackend, *, baseline: bool = False
+) -> dict:
+    """Run the reference (or, as the baseline, finish at once); return the final score."""
+    pack = catalog.get(task_id)
+    calls = [ToolCallSpec(tool="finish")] if baseline else pack.reference()
+    with tempfile.TemporaryDirectory(prefix="apollo-check-") as scratch:
+        runtimes = Runtimes(catalog, backend, InMemoryExecutionLedger(), Path(scratch))
+        budgets = pack.manifest.budgets
+        record = TrajectoryRecord(
+            f"check-{task_id}", task_id, budgets.steps, int(budgets.hours * 3600), budgets.evals,
+            time.time(),
+        )  # fmt: skip
+        runtime = await runtimes.open(record)
+        observations: list[dict] = []
+        ended: pb.TrajectoryEnded | None = None
+        started = time.monotonic()
+        for step, call in enumerate(calls):
+            for event in await handle_action_proposed(
+                _action(record.trajectory_id, step, call), runtime, InMemoryBlobStore()
+            ):
+                if event.HasField("observation_recorded"):
+                    observations.append(json.loads(event.observation_recorded.observation_json))
+                if event.HasField("trajectory_ended"):
+                    ended = event.trajectory_ended
+            if ended is not None:
+                break
+        await runtimes.close_all()
+    failed = [o for o in observations if not o.get("success")]
+    return {
+        "id": task_id,
+        "baseline": baseline,
+        "score": ended.final_score if ended and ended.HasField("final_score") else None,
+        "best_score": ended.best_score if ended and ended.HasField("best_score") else None,
+        "steps": len(observations),
+        "failed_steps": [o.get("error_message") for o in failed],
+        "seconds": round(time.monotonic() - started, 1),
+    }
