@@ -50,19 +50,16 @@ def sort_batch(messages: list[Message]) -> Batch:
 
 
 def _parse_dead_letter(message: Message) -> deadletter_pb2.DeadLetter:
-    letter = deadletter_pb2.DeadLetter()
     try:
-        letter.ParseFromString(message.value or b"")
-    except Exception:
+        letter = parse_dead_letter(message.value or b"")
+    except DecodeError:  # a broken dead letter is kept, raw, as a dead letter of its own
         letter = deadletter_pb2.DeadLetter(
-            raw=message.value or b"", reason="undecodable dead letter"
+            raw=message.value or b"", reason="undecodable dead letter", error_class="undecodable"
         )
     if not letter.topic:
-        letter.topic, letter.partition, letter.offset = (
-            message.topic,
-            message.partition,
-            message.offset,
-        )
+        letter.topic = message.topic
+        letter.partition = message.partition
+        letter.offset = message.offset
     return letter
 
 
