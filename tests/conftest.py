@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,12 +22,24 @@ def broker(tmp_path: Path) -> Iterator[TansuBroker]:
     tansu.stop()
 
 
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A temporary directory other users may traverse.
+
+    Embedded Postgres runs as its own user when we are root; pytest keeps its own
+    temporary root private (and re-privatizes it whenever another pytest run starts).
+    """
+    with tempfile.TemporaryDirectory(prefix="apollo-test-") as path:
+        yield Path(path)
+
+
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+def postgres_server() -> Iterator[EmbeddedPostgres]:
     """One embedded Postgres server for the whole run."""
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data").start()
-    yield server
-    server.stop()
+    with tempfile.TemporaryDirectory(prefix="apollo-pg-") as path:
+        server = EmbeddedPostgres(Path(path) / "data").start()
+        yield server
+        server.stop()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from services.eventlog.subscription import (
     Delivery,
     Dispatcher,
     Handler,
+    Placement,
     RawOutgoing,
     RetryPolicy,
     Subscription,
@@ -163,11 +164,11 @@ class KafkaBus:
         """Publish bytes as they are (testing bad input); return once the broker has them."""
         await (await self._send(topic, key, value))
 
-    async def publish_raw_many(self, messages: Iterable[RawOutgoing]) -> None:
-        """Publish (topic, key, value) triples in order, pipelined (republishing the archive)."""
+    async def publish_raw_many(self, messages: Iterable[RawOutgoing]) -> list[Placement]:
+        """Publish (topic, key, value) triples in order, pipelined; return where each landed."""
         # aiokafka keeps one request in flight per broker, so queued sends keep their order.
         sent = [await self._send(topic, key, value) for topic, key, value in messages]
-        await asyncio.gather(*sent)
+        return [(m.topic, m.partition, m.offset) for m in await asyncio.gather(*sent)]
 
     async def _send(self, topic: str, key: bytes | None, value: bytes) -> asyncio.Future[object]:
         if self._producer is None:

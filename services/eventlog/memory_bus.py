@@ -14,6 +14,7 @@ from services.eventlog.processed import InMemoryProcessedEvents, ProcessedEvents
 from services.eventlog.subscription import (
     AckPolicy,
     Dispatcher,
+    Placement,
     RawOutgoing,
     Subscription,
     check_new_group,
@@ -96,10 +97,13 @@ class InMemoryBus:
             [(topic_for(e).name, key_for(e), wire_bytes(e)) for e in events]
         )
 
-    async def publish_raw_many(self, messages: Iterable[RawOutgoing]) -> None:
-        """Append (topic, key, value) triples in order."""
+    async def publish_raw_many(self, messages: Iterable[RawOutgoing]) -> list[Placement]:
+        """Append (topic, key, value) triples in order; return where each landed."""
+        placements = []
         for topic, key, value in messages:
             await self.publish_raw(topic, key, value)
+            placements.append((topic, 0, len(self._topics[topic]) - 1))
+        return placements
 
     async def publish_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
         """Append bytes as they are."""

@@ -18,9 +18,6 @@ from services.recorder.settings import RecorderSettings
 
 log = structlog.get_logger(service="recorder")
 
-# Lag needs a round trip to the broker; once a second is plenty for a gauge.
-LAG_REPORT_INTERVAL_S = 1.0
-
 
 class Recorder:
     """Archives every topic, resuming from the offsets stored with the archive."""
@@ -44,7 +41,6 @@ class Recorder:
         try:
             await self._assign()
             self.healthy = True
-            next_lag_report = 0.0
             while not stop.is_set():
                 fetched = await self._consumer.getmany(
                     timeout_ms=self._settings.recorder_poll_ms,
@@ -53,9 +49,7 @@ class Recorder:
                 messages = [_message(m) for records in fetched.values() for m in records]
                 if messages:
                     await self._record(messages)
-                if time.monotonic() >= next_lag_report:
-                    await self._report_lag()
-                    next_lag_report = time.monotonic() + LAG_REPORT_INTERVAL_S
+                self._report_lag(fetched)
         finally:
             self.healthy = False
             await self._consumer.stop()
@@ -99,12 +93,13 @@ class Recorder:
                 reason=rejection.reason,
             )
 
-    async def _report_lag(self) -> None:
-        assigned = self._consumer.assignment()
-        ends = await self._consumer.end_offsets(list(assigned))
-        for partition, end in ends.items():
-            position = await self._consumer.position(partition)
-            metrics.LAG.labels(partition.topic, str(partition.partition)).set(end - position)
+    def _report_lag(self, fetched: dict) -> None:
+        # The high-water mark comes with each fetch, so lag costs no extra request.
+        for partition, records in fetched.items():
+            highwater = self._consumer.highwater(partition)
+            if highwater is not None and records:
+                behind = max(highwater - records[-1].offset - 1, 0)
+                metrics.LAG.labels(partition.topic, str(partition.partition)).set(behind)
 
 
 def _message(record) -> Message:

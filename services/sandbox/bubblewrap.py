@@ -89,6 +89,12 @@ class BubblewrapBackend:
             # The sandbox user must be able to reach the workspace to mount it.
             parent = spec.workspace.parent
             parent.chmod(parent.stat().st_mode | 0o111)
+            for ancestor in parent.resolve().parents:
+                if not ancestor.stat().st_mode & 0o001:
+                    raise SandboxUnavailable(
+                        f"the sandbox user {self._drop_to} cannot reach {ancestor}: put "
+                        "workspaces under a directory every user may traverse (mode o+x)"
+                    )
             await asyncio.to_thread(_chown_tree, spec.workspace, self._drop_to)
 
     async def release(self, spec: SandboxSpec) -> None:

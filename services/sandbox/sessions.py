@@ -70,6 +70,8 @@ class Session:
         self._nonce = secrets.token_hex(8)
         self._marker = re.compile(rf"\n?__APOLLO_DONE_{self._nonce}_(\d+)__\n")
         self._pending = ""
+        # Set at end of output: the shell is dying even if its process is not reaped yet.
+        self._shell_gone = False
 
     @property
     def busy(self) -> bool:
@@ -78,8 +80,11 @@ class Session:
 
     async def _ensure_shell(self) -> bool:
         """Start the shell if needed; True when it had to be (re)started."""
-        if self._shell is not None and self._shell.alive:
+        if self._shell is not None and self._shell.alive and not self._shell_gone:
             return False
+        if self._shell is not None:
+            await self.kill()
+        self._shell_gone = False
         self._shell = await self._backend.start_shell(self._spec)
         self._reader = asyncio.create_task(self._read_forever(), name=f"session:{self.name}")
         return True
@@ -124,6 +129,7 @@ class Session:
         while chunk := await self._shell.read():
             self._consume(decoder.decode(chunk))
         self._consume(decoder.decode(b"", final=True), final=True)
+        self._shell_gone = True
         if self.current is not None:
             self.current.shell_died = True
             self._finish(None)

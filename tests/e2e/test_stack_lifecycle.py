@@ -32,8 +32,8 @@ def apollo(home: Path, *args: str, check: bool = True) -> subprocess.CompletedPr
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Iterator[Path]:
-    home = tmp_path / "apollo-home"
+def home(shared_tmp: Path) -> Iterator[Path]:
+    home = shared_tmp / "apollo-home"
     yield home
     apollo(home, "down", check=False)
 
@@ -77,8 +77,8 @@ def test_export_survives_restart_byte_for_byte_and_reimport_adds_nothing(home: P
     assert apollo(home, "export", trajectory_id).stdout == before
 
 
-def test_two_homes_run_side_by_side(tmp_path: Path) -> None:
-    first, second = tmp_path / "one", tmp_path / "two"
+def test_two_homes_run_side_by_side(shared_tmp: Path) -> None:
+    first, second = shared_tmp / "one", shared_tmp / "two"
     try:
         apollo(first, "up", "--detach")
         apollo(second, "up", "--detach")

@@ -15,7 +15,9 @@ def calibrated(metric, base, ref):
 
 
 def report(metric, base, ref, **details):
-    print(json.dumps({"score": round(calibrated(metric, base, ref), 2), "metric": metric, **details}))
+    print(
+        json.dumps({"score": round(calibrated(metric, base, ref), 2), "metric": metric, **details})
+    )
 
 
 def read_json_lines(path):
@@ -30,7 +32,9 @@ def read_json_lines(path):
 
 keep = set(json.loads((HIDDEN / "keep_ids.json").read_text()))
 path = OUT / "filtered.jsonl"
-kept = {r.get("id") for r in read_json_lines(path) if isinstance(r, dict)} if path.is_file() else set()
+kept = (
+    {r.get("id") for r in read_json_lines(path) if isinstance(r, dict)} if path.is_file() else set()
+)
 hits = len(kept & keep)
 precision = hits / len(kept) if kept else 0.0
 recall = hits / len(keep)

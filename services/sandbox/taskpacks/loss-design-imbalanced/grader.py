@@ -15,7 +15,9 @@ def calibrated(metric, base, ref):
 
 
 def report(metric, base, ref, **details):
-    print(json.dumps({"score": round(calibrated(metric, base, ref), 2), "metric": metric, **details}))
+    print(
+        json.dumps({"score": round(calibrated(metric, base, ref), 2), "metric": metric, **details})
+    )
 
 
 def read_json_lines(path):

@@ -26,8 +26,6 @@ for epoch in range(EPOCHS):
         b -= LR * db
     print(f"epoch {epoch + 1}/{EPOCHS} loss {total / len(rows):.4f}", flush=True)
     time.sleep(1.0)  # stands in for a real model's epoch time
-predictions = {
-    t["id"]: int(sum(wi * xi for wi, xi in zip(w, t["x"])) + b > 0) for t in tests
-}
+predictions = {t["id"]: int(sum(wi * xi for wi, xi in zip(w, t["x"])) + b > 0) for t in tests}
 json.dump(predictions, open("predictions.json", "w"))
 print("wrote predictions.json")

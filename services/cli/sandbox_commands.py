@@ -1,0 +1,91 @@
+"""`apollo tasks …` and `apollo sandbox exec`: the task packs and the sandbox from a shell."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.sandbox.backend import SandboxSpec
+from services.sandbox.bubblewrap import BubblewrapBackend
+from services.sandbox.checking import check_task
+from services.sandbox.sessions import Session
+from services.sandbox.taskpacks import TaskCatalog, TaskPackError
+
+tasks_app = typer.Typer(help="The built-in task packs.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="The isolated sandbox.", no_args_is_help=True)
+
+
+@tasks_app.command("list")
+def list_tasks(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """List the task packs."""
+    catalog = TaskCatalog()
+    if as_json:
+        typer.echo(catalog.listing_json())
+        return
+    table = Table("id", "title", "domain")
+    for task in json.loads(catalog.listing_json()):
+        table.add_row(task["id"], task["title"], task["domain"])
+    Console().print(table)
+
+
+@tasks_app.command("check")
+def check(
+    task_id: Annotated[str, typer.Argument(help="Task id (see `apollo tasks list`)")],
+    baseline: Annotated[bool, typer.Option("--baseline", help="Do nothing, then grade")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Run the task's reference solution (or nothing) in a fresh sandbox and grade it."""
+    try:
+        result = asyncio.run(
+            check_task(TaskCatalog(), task_id, BubblewrapBackend(), baseline=baseline)
+        )
+    except TaskPackError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        typer.echo(f"{task_id}: score {result['score']} in {result['seconds']} s")
+
+
+async def _exec(command: str, limit_s: float) -> dict:
+    with tempfile.TemporaryDirectory(prefix="apollo-exec-") as scratch:
+        backend = BubblewrapBackend()
+        spec = SandboxSpec("exec", Path(scratch) / "workspace")
+        await backend.prepare(spec)
+        session = Session("exec", spec, backend)
+        run, _ = await session.start(command)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(run.done.wait(), limit_s)
+        timed_out = not run.done.is_set()
+        await session.kill()
+    error = ""
+    if timed_out:
+        error = f"timed out after {limit_s:g} s; killed"
+    elif run.exit_code != 0:
+        error = f"exited with {run.exit_code}"
+    return {
+        "success": not error,
+        "exit_code": run.exit_code,
+        "output": run.output.text(),
+        "error_message": error,
+    }
+
+
+@sandbox_app.command("exec")
+def exec_command(
+    command: Annotated[list[str], typer.Argument(help="Command (after --)")],
+    timeout: Annotated[float, typer.Option(help="Seconds before it is killed")] = 10.0,
+) -> None:
+    """Run one command in a fresh isolated workspace; print the observation as JSON."""
+    result = asyncio.run(_exec(" ".join(command), timeout))
+    typer.echo(json.dumps(result))
+    raise typer.Exit(0 if result["success"] else 1)

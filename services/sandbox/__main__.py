@@ -1,0 +1,66 @@
+"""`python -m services.sandbox`: run actions of every trajectory until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from services.eventlog.admin import ensure_topics
+from services.eventlog.blobs import DirectoryBlobStore
+from services.eventlog.bus import KafkaBus
+from services.eventlog.observability import ObservabilityServer, configure_logging
+from services.eventlog.processed import PgProcessedEvents
+from services.sandbox.bubblewrap import BubblewrapBackend
+from services.sandbox.limits import ResourceLimits
+from services.sandbox.pg_ledger import PgExecutionLedger
+from services.sandbox.registry import Runtimes
+from services.sandbox.service import SandboxService
+from services.sandbox.settings import SandboxSettings
+from services.sandbox.taskpacks import BUILTIN_ROOT, TaskCatalog
+
+
+async def main() -> None:
+    """Compose the service from its settings and run it."""
+    settings = SandboxSettings()
+    log = configure_logging("sandbox", settings.log_level)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await ensure_topics(settings.kafka)
+    ledger = await PgExecutionLedger.connect(settings.postgres_dsn)
+    processed = await PgProcessedEvents.connect(settings.postgres_dsn)
+    await processed.migrate()
+    limits = ResourceLimits(
+        processes=settings.sandbox_processes,
+        cpu_seconds=settings.sandbox_cpu_seconds,
+        file_bytes=settings.sandbox_file_bytes,
+    )
+    runtimes = Runtimes(
+        TaskCatalog([BUILTIN_ROOT, *settings.sandbox_task_dirs]),
+        BubblewrapBackend(settings.sandbox_uid),
+        ledger,
+        settings.sandbox_workspace_root.resolve(),
+        limits,
+    )
+    try:
+        async with KafkaBus(settings.kafka, "apollo-sandbox", processed=processed) as bus:
+            service = SandboxService(
+                bus, runtimes, ledger, DirectoryBlobStore(settings.sandbox_blob_root),
+                settings.sandbox_group,
+            )  # fmt: skip
+            await service.start()
+            server = ObservabilityServer(settings.metrics_port, lambda: bus.healthy).start()
+            log.info("sandbox started", kafka=settings.kafka, metrics_port=server.port)
+            try:
+                await stop.wait()
+            finally:
+                await service.stop()
+                server.stop()
+    finally:
+        await processed.close()
+        await ledger.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

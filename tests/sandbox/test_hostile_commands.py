@@ -1,0 +1,129 @@
+"""Hostile commands are contained, each with a clear observation, while others keep working."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import pytest
+
+from services.eventlog.blobs import InMemoryBlobStore
+from services.sandbox.handlers import handle_action_proposed
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+async def run(rt, command: str, step: int = 0, **extra) -> dict:
+    from conftest import action
+
+    events = await handle_action_proposed(
+        action(rt.trajectory_id, step, "run_command", command=command, **extra),
+        rt,
+        InMemoryBlobStore(),
+    )
+    return json.loads(events[0].observation_recorded.observation_json)
+
+
+async def test_no_network_even_to_host_loopback(open_runtime) -> None:
+    rt = await open_runtime("net")
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    try:
+        obs = await run(
+            rt,
+            f"python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), 2)\"; "
+            "python3 -c \"import socket; socket.create_connection(('1.1.1.1', 53), 2)\"",
+        )
+    finally:
+        listener.close()
+    assert obs["output"].count("Error") >= 2  # refused / unreachable
+    assert not obs["success"]
+
+
+async def test_host_secrets_never_reach_the_sandbox(open_runtime, monkeypatch) -> None:
+    monkeypatch.setenv("SECRET", "hunter2-api-key")
+    rt = await open_runtime("env")
+    obs = await run(rt, "env; cat /proc/1/environ /proc/self/environ; echo; ls /proc")
+    assert "hunter2" not in obs["output"]
+    assert "SECRET" not in obs["output"]
+
+
+async def test_outside_the_workspace_is_read_only_or_absent(open_runtime) -> None:
+    rt = await open_runtime("fs")
+    obs = await run(
+        rt,
+        "touch /usr/x; touch /etc/x; ls /root /home /work; touch /tmp/ok && echo tmp-ok; "
+        "touch /workspace/mine && echo ws-ok",
+    )
+    assert "tmp-ok" in obs["output"] and "ws-ok" in obs["output"]
+    assert "Read-only file system" in obs["output"] or "No such file" in obs["output"]
+    assert (rt.workspace.root / "mine").exists()
+
+
+async def test_fork_bomb_is_contained_and_killed(open_runtime) -> None:
+    rt = await open_runtime("fork")
+    obs = await run(rt, "bomb() { bomb | bomb & }; bomb", timeout=3)
+    assert not obs["success"]
+    after = await run(rt, "echo alive", step=1)
+    assert after["output"] == "alive\n"
+
+
+async def test_memory_bomb_hits_the_memory_limit(open_runtime) -> None:
+    rt = await open_runtime("mem")
+    obs = await run(rt, "python3 -c 'x = bytearray(8 * 1024**3)'")
+    assert "MemoryError" in obs["output"]
+    assert obs["exit_code"] == 1
+
+
+async def test_disk_filling_stops_at_the_file_size_limit(open_runtime, monkeypatch) -> None:
+    rt = await open_runtime("disk")
+    obs = await run(rt, "head -c 2G /dev/zero > big; ls -l big", timeout=10)
+    assert not obs["success"]
+    assert (rt.workspace.root / "big").stat().st_size <= 1024**3
+
+
+async def test_endless_output_is_capped(open_runtime, act) -> None:
+    rt = await open_runtime("yes")
+    events = await handle_action_proposed(
+        act(rt.trajectory_id, 0, "run_command", command="yes", timeout=2),
+        rt,
+        InMemoryBlobStore(),
+    )
+    observation = events[0].observation_recorded
+    assert observation.truncated and observation.full_output.digest.startswith("sha256:")
+    assert len(observation.observation_json) <= 30_000
+    assert "killed" in observation.error_message
+
+
+async def test_sleeping_forever_is_killed_after_the_blocking_limit(open_runtime) -> None:
+    rt = await open_runtime("sleep")
+    obs = await run(rt, "sleep infinity", timeout=1)
+    assert "did not finish within 1 s" in obs["error_message"]
+
+
+async def test_killing_the_parent_only_ends_the_session(open_runtime) -> None:
+    rt = await open_runtime("kill")
+    obs = await run(rt, "kill -9 $$; kill -9 1")
+    assert "shell exited" in obs["error_message"]
+    assert (await run(rt, "echo back", step=1))["output"] == "back\n"
+
+
+async def test_proc_shows_only_the_sandbox(open_runtime) -> None:
+    rt = await open_runtime("proc")
+    obs = await run(rt, "ls /proc | grep -c '^[0-9]'; cat /proc/1/cmdline | tr '\\0' ' '")
+    count = int(obs["output"].split()[0])
+    assert count < 10  # the host runs far more processes
+    assert "python" not in obs["output"]
+
+
+async def test_a_hostile_trajectory_does_not_stall_another(open_runtime) -> None:
+    hostile = await open_runtime("evil")
+    calm = await open_runtime("calm")
+    bomb = asyncio.create_task(run(hostile, "bomb() { bomb | bomb & }; bomb", timeout=5))
+    await asyncio.sleep(0.5)
+    started = asyncio.get_running_loop().time()
+    obs = await run(calm, "echo fine")
+    assert obs["output"] == "fine\n"
+    assert asyncio.get_running_loop().time() - started < 3
+    await bomb
