@@ -64,7 +64,7 @@ async def test_outside_the_workspace_is_read_only_or_absent(open_runtime) -> Non
 async def test_fork_bomb_is_contained_and_killed(open_runtime) -> None:
     rt = await open_runtime("fork")
     obs = await run(rt, "bomb() { bomb | bomb & }; bomb", timeout=3)
-    assert not obs["success"]
+    assert "Resource temporarily unavailable" in obs["output"]  # RLIMIT_NPROC
     after = await run(rt, "echo alive", step=1)
     assert after["output"] == "alive\n"
 
@@ -76,10 +76,10 @@ async def test_memory_bomb_hits_the_memory_limit(open_runtime) -> None:
     assert obs["exit_code"] == 1
 
 
-async def test_disk_filling_stops_at_the_file_size_limit(open_runtime, monkeypatch) -> None:
+async def test_disk_filling_stops_at_the_file_size_limit(open_runtime) -> None:
     rt = await open_runtime("disk")
     obs = await run(rt, "head -c 2G /dev/zero > big; ls -l big", timeout=10)
-    assert not obs["success"]
+    assert "File size limit exceeded" in obs["output"]  # RLIMIT_FSIZE
     assert (rt.workspace.root / "big").stat().st_size <= 1024**3
 
 
