@@ -6,6 +6,7 @@ import typer
 
 from services.cli.demo_command import demo
 from services.cli.log_commands import events, export, import_, trajectories
+from services.cli.sandbox_commands import sandbox_app, tasks_app
 from services.cli.stack_commands import down, status, up
 
 app = typer.Typer(
@@ -22,3 +23,5 @@ app.command()(export)
 app.command(name="import")(import_)
 app.command()(trajectories)
 app.command()(demo)
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(sandbox_app, name="sandbox")

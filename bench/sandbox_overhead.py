@@ -1,0 +1,87 @@
+"""`python -m bench.sandbox_overhead`: a no-op `run_command "true"` through the sandbox vs a
+bare subprocess, p50/p99, as JSON lines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from apollo.v1 import events_pb2 as pb
+from services.eventlog.blobs import InMemoryBlobStore
+from services.eventlog.events import new_event
+from services.sandbox.bubblewrap import BubblewrapBackend
+from services.sandbox.handlers import handle_action_proposed
+from services.sandbox.ledger import InMemoryExecutionLedger, TrajectoryRecord
+from services.sandbox.registry import Runtimes
+from services.sandbox.taskpacks import TaskCatalog
+
+CALLS = 300
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(samples, n=100)
+    return cuts[49], cuts[98]
+
+
+def _bare() -> list[float]:
+    samples = []
+    for _ in range(CALLS):
+        started = time.perf_counter()
+        subprocess.run(["true"], check=True)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+async def _sandboxed(root: Path) -> list[float]:
+    catalog = TaskCatalog()
+    runtimes = Runtimes(catalog, BubblewrapBackend(), InMemoryExecutionLedger(), root)
+    task = catalog.ids()[0]
+    rt = await runtimes.open(TrajectoryRecord("bench", task, CALLS + 10, 3600, 0, time.time()))
+    blobs = InMemoryBlobStore()
+    samples = []
+    for step in range(CALLS + 1):
+        call = pb.ToolCall(name="run_command", arguments_json='{"command": "true"}')
+        event = new_event(
+            pb.ActionProposed(step_index=step, tool_call=call), trajectory_id="bench", service="b"
+        )
+        started = time.perf_counter()
+        await handle_action_proposed(event, rt, blobs)
+        if step:  # the first call starts the session's shell
+            samples.append((time.perf_counter() - started) * 1000)
+    await runtimes.close_all()
+    return samples
+
+
+def main() -> None:
+    """Print p50 and p99 of both, with their ratio."""
+    root = Path(tempfile.mkdtemp(prefix="apollo-bench-"))
+    root.chmod(0o711)
+    try:
+        sandboxed = asyncio.run(_sandboxed(root))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    bare = _bare()
+    for metric, (ours, base) in zip(
+        ("p50_ms", "p99_ms"),
+        zip(_percentiles(sandboxed), _percentiles(bare), strict=True),
+        strict=True,
+    ):
+        line = {
+            "bench": "sandbox_overhead",
+            "metric": metric,
+            "value": round(ours, 3),
+            "baseline": round(base, 3),
+            "ratio": round(ours / base, 3),
+            "unit": "ms",
+        }
+        print(json.dumps(line))
+
+
+if __name__ == "__main__":
+    main()

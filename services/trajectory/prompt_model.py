@@ -1,0 +1,106 @@
+"""The prompt as plain values, its canonical serialization and its digest (no I/O)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from apollo.v1 import events_pb2 as pb
+
+
+@dataclass(frozen=True, slots=True)
+class PromptToolCall:
+    """A tool call inside an assistant message."""
+
+    call_id: str
+    name: str
+    arguments_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class PromptMessage:
+    """One chat message: role "system", "user", "assistant" or "tool"."""
+
+    role: str
+    content: str
+    tool_calls: tuple[PromptToolCall, ...] = ()
+    # The call a "tool" message answers.
+    tool_call_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PromptTool:
+    """A tool as shown to the model."""
+
+    name: str
+    description: str
+    parameters_json_schema: str
+
+    @classmethod
+    def from_proto(cls, spec: pb.ToolSpec) -> PromptTool:
+        """The tool of a `TrajectoryStarted.tools` entry."""
+        return cls(spec.name, spec.description, spec.parameters_json_schema)
+
+
+@dataclass(frozen=True, slots=True)
+class PromptSampling:
+    """Sampling parameters, part of what the digest covers."""
+
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_tokens: int = 8192
+    seed: int | None = None
+
+    @classmethod
+    def from_proto(cls, params: pb.SamplingParams) -> PromptSampling:
+        """The parameters of a `ModelSpec.sampling`."""
+        seed = params.seed if params.HasField("seed") else None
+        return cls(params.temperature, params.top_p, params.max_tokens, seed)
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """Exactly what a model call is given: messages, tools and sampling parameters."""
+
+    messages: tuple[PromptMessage, ...]
+    tools: tuple[PromptTool, ...]
+    sampling: PromptSampling
+
+    def canonical_json(self) -> str:
+        """Sorted-key compact JSON of messages, tools and sampling: what the digest hashes."""
+        document = {
+            "messages": [_message_json(m) for m in self.messages],
+            "tools": [
+                {
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters_json_schema": t.parameters_json_schema,
+                }
+                for t in self.tools
+            ],
+            "sampling": {
+                "temperature": self.sampling.temperature,
+                "top_p": self.sampling.top_p,
+                "max_tokens": self.sampling.max_tokens,
+                "seed": self.sampling.seed,
+            },
+        }
+        return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    @property
+    def digest(self) -> str:
+        """"sha256:<hex>" of the canonical JSON, recorded as `prompt_digest`."""
+        return "sha256:" + hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+
+def _message_json(message: PromptMessage) -> dict:
+    return {
+        "role": message.role,
+        "content": message.content,
+        "tool_calls": [
+            {"call_id": c.call_id, "name": c.name, "arguments_json": c.arguments_json}
+            for c in message.tool_calls
+        ],
+        "tool_call_id": message.tool_call_id,
+    }
