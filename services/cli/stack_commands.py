@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 import asyncpg
 import typer
@@ -18,6 +17,7 @@ from rich.console import Console
 from services.cli.connection import running_stack
 from services.cli.stack.home import ApolloHome
 from services.cli.stack.ports import wait_for_port
+from services.cli.stack.processes import health_ok
 from services.cli.stack.state import StackState, pid_alive
 from services.cli.stack.supervisor import run as run_supervisor
 
@@ -114,7 +114,7 @@ def _status_report(home: ApolloHome) -> dict:
         "broker": {"ok": _broker_ok(state.broker_address), "address": state.broker_address},
         "postgres": {"ok": _postgres_ok(state.postgres_dsn), "dsn": state.postgres_dsn},
         "services": {
-            name: {"ok": pid_alive(proc.pid) and _healthy(proc.metrics_port)}
+            name: {"ok": pid_alive(proc.pid) and health_ok(proc.metrics_port)}
             for name, proc in state.services.items()
         },
         "gateway_url": state.gateway_url,
@@ -143,12 +143,4 @@ def _postgres_ok(dsn: str) -> bool:
     try:
         return bool(dsn) and asyncio.run(probe())
     except (OSError, asyncpg.PostgresError, TimeoutError):
-        return False
-
-
-def _healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as reply:
-            return reply.status == 200
-    except OSError:
         return False

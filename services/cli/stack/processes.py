@@ -6,6 +6,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,10 @@ class ServiceRunner:
     def pid(self) -> int:
         return self.process.pid if self.process else 0
 
+    def healthy(self) -> bool:
+        """Alive and answering 200 on /healthz."""
+        return self.process is not None and not self.exited() and health_ok(self.metrics_port)
+
     def exited(self) -> bool:
         return self.process is not None and self.process.poll() is not None
 
@@ -58,3 +63,12 @@ class ServiceRunner:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def health_ok(port: int) -> bool:
+    """True if a service answers 200 on 127.0.0.1:port/healthz."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as reply:
+            return reply.status == 200
+    except OSError:
+        return False

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from dataclasses import dataclass, field
 
 import structlog
@@ -24,6 +25,12 @@ log = structlog.get_logger(service="supervisor")
 
 # A service that keeps dying is left down rather than restarted forever.
 MAX_RESTARTS = 5
+# Joining a consumer group on Tansu takes seconds; loading a model takes longer.
+HEALTHY_TIMEOUT_S = 120.0
+
+
+class ServicesUnhealthy(RuntimeError):
+    """A service did not answer its health check in time."""
 
 
 @dataclass
@@ -55,6 +62,7 @@ class Supervisor:
             runner.start()
             self.runners.append(runner)
             self.state.services[name] = ServiceProcess(runner.pid, runner.metrics_port)
+        await self._wait_until_healthy()
         self.state.phase = "ready"
         self.state.save(self.home.state_file)
         log.info("stack ready", broker=self.broker.address, services=list(self.state.services))
@@ -70,6 +78,19 @@ class Supervisor:
             await archive.reset_offsets(RECORDER_GROUP, offsets)
         finally:
             await archive.close()
+
+    async def _wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + HEALTHY_TIMEOUT_S
+        while True:
+            waiting = [r.name for r in self.runners if not await asyncio.to_thread(r.healthy)]
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                raise ServicesUnhealthy(
+                    f"not healthy after {HEALTHY_TIMEOUT_S:.0f}s: {', '.join(waiting)} "
+                    f"(see {self.home.logs_dir})"
+                )
+            await asyncio.sleep(0.2)
 
     def _service_env(self) -> dict[str, str]:
         return {
