@@ -6,6 +6,7 @@ import typer
 
 from services.cli.demo_command import demo
 from services.cli.log_commands import events, export, import_, trajectories
+from services.cli.run_commands import run, trajectory_app
 from services.cli.sandbox_commands import sandbox_app, tasks_app
 from services.cli.stack_commands import down, status, up
 
@@ -23,5 +24,7 @@ app.command()(export)
 app.command(name="import")(import_)
 app.command()(trajectories)
 app.command()(demo)
+app.command()(run)
+app.add_typer(trajectory_app, name="trajectory")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(sandbox_app, name="sandbox")

@@ -10,6 +10,7 @@ from services.eventlog.blobs import DirectoryBlobStore
 from services.eventlog.bus import KafkaBus
 from services.eventlog.observability import ObservabilityServer, configure_logging
 from services.eventlog.processed import PgProcessedEvents
+from services.sandbox.backend import SandboxBackend
 from services.sandbox.bubblewrap import BubblewrapBackend
 from services.sandbox.limits import ResourceLimits
 from services.sandbox.pg_ledger import PgExecutionLedger
@@ -17,6 +18,18 @@ from services.sandbox.registry import Runtimes
 from services.sandbox.service import SandboxService
 from services.sandbox.settings import SandboxSettings
 from services.sandbox.taskpacks import BUILTIN_ROOT, TaskCatalog
+
+
+def make_backend(settings: SandboxSettings) -> SandboxBackend:
+    """The backend APOLLO_SANDBOX_BACKEND names."""
+    if settings.sandbox_backend == "kubernetes":
+        # Imported here so the local backend runs without the kubernetes client installed.
+        from services.sandbox.kubernetes import KubernetesBackend
+
+        return KubernetesBackend.from_environment(
+            settings.sandbox_k8s_namespace, settings.sandbox_k8s_image
+        )
+    return BubblewrapBackend(settings.sandbox_uid)
 
 
 async def main() -> None:
@@ -38,7 +51,7 @@ async def main() -> None:
     )
     runtimes = Runtimes(
         TaskCatalog([BUILTIN_ROOT, *settings.sandbox_task_dirs]),
-        BubblewrapBackend(settings.sandbox_uid),
+        make_backend(settings),
         ledger,
         settings.sandbox_workspace_root.resolve(),
         limits,
@@ -46,7 +59,7 @@ async def main() -> None:
     try:
         async with KafkaBus(settings.kafka, "apollo-sandbox", processed=processed) as bus:
             service = SandboxService(
-                bus, runtimes, ledger, DirectoryBlobStore(settings.sandbox_blob_root),
+                bus, runtimes, ledger, DirectoryBlobStore(settings.blob_dir),
                 settings.sandbox_group,
             )  # fmt: skip
             await service.start()

@@ -4,6 +4,7 @@
 - `apollo_sandbox_tool_seconds{tool}`: time to run a tool call, evaluation included.
 - `apollo_sandbox_trajectories_active`: trajectories with a live runtime in this process.
 - `apollo_sandbox_duplicate_actions_total`: re-delivered actions not run again.
+- `apollo_sandbox_ignored_events_total`: events of trajectories this sandbox never started.
 - `apollo_sandbox_interrupted_actions_total`: actions found started-but-unfinished on restart.
 """
 
@@ -22,4 +23,7 @@ ACTIVE = Gauge("apollo_sandbox_trajectories_active", "Trajectories with a live r
 DUPLICATES = Counter("apollo_sandbox_duplicate_actions", "Re-delivered actions not run again")
 INTERRUPTED = Counter(
     "apollo_sandbox_interrupted_actions", "Actions found started but unfinished on restart"
+)
+IGNORED = Counter(
+    "apollo_sandbox_ignored_events", "Events of trajectories this sandbox never started"
 )

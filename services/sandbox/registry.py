@@ -25,6 +25,15 @@ class InvalidTrajectoryId(ValueError):
     """A trajectory id that cannot name a workspace directory."""
 
 
+def check_trajectory_id(trajectory_id: str) -> None:
+    """Raise `InvalidTrajectoryId` unless the id can safely name a workspace directory."""
+    if not _SAFE_ID.fullmatch(trajectory_id):
+        raise InvalidTrajectoryId(
+            f"trajectory id {trajectory_id!r} is not usable: use 1-128 letters, digits, '.', "
+            "'_' or '-', starting with a letter or digit"
+        )
+
+
 class Runtimes:
     """TrajectoryRuntime by trajectory id; a workspace per trajectory under `workspace_root`."""
 
@@ -57,8 +66,7 @@ class Runtimes:
 
     async def open(self, record: TrajectoryRecord) -> TrajectoryRuntime:
         """Create (or reopen) the workspace and runtime of a trajectory."""
-        if not _SAFE_ID.fullmatch(record.trajectory_id):
-            raise InvalidTrajectoryId(f"trajectory id {record.trajectory_id!r} is not usable")
+        check_trajectory_id(record.trajectory_id)
         async with self._opening:
             if record.trajectory_id in self._live:
                 return self._live[record.trajectory_id]
@@ -87,11 +95,13 @@ class Runtimes:
             return runtime
 
     async def close(self, trajectory_id: str) -> None:
-        """Stop a trajectory's sessions and forget its runtime (its workspace stays on disk)."""
+        """Stop a trajectory's sessions, free its sandbox (the pod) and forget its runtime; the
+        workspace stays on disk."""
         runtime = self._live.pop(trajectory_id, None)
         ACTIVE.set(len(self._live))
         if runtime is not None:
             await runtime.sessions.close_all()
+            await self._backend.release(runtime.sessions.spec)
             await self._ledger.mark_ended(trajectory_id)
 
     async def close_all(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 
 import structlog
 
@@ -12,6 +13,7 @@ from services.eventlog.bus import Bus, Delivery, Subscription
 from services.eventlog.codec import decode, encode
 from services.eventlog.events import body_kind, new_event
 from services.eventlog.topics import TRAJECTORIES
+from services.sandbox.backend import SandboxUnavailable
 from services.sandbox.handlers import (
     RESTARTED_MID_ACTION,
     SERVICE,
@@ -21,8 +23,8 @@ from services.sandbox.handlers import (
     handle_guidance_submitted,
 )
 from services.sandbox.ledger import ActionRecord, ActionState, ExecutionLedger, TrajectoryRecord
-from services.sandbox.metrics import DUPLICATES, INTERRUPTED
-from services.sandbox.registry import InvalidTrajectoryId, Runtimes
+from services.sandbox.metrics import DUPLICATES, IGNORED, INTERRUPTED
+from services.sandbox.registry import InvalidTrajectoryId, Runtimes, check_trajectory_id
 from services.sandbox.settings import SANDBOX_GROUP
 from services.sandbox.taskpacks import TaskPackError
 
@@ -45,7 +47,9 @@ class SandboxService:
         self._ledger = ledger
         self._blobs = blobs
         self._group = group
-        self._running: set[asyncio.Task[None]] = set()
+        # Work in flight by key (an action's event id): a duplicate of a running action
+        # must not republish what that action is about to publish itself.
+        self._running: dict[str, asyncio.Task[None]] = {}
 
     async def start(self) -> None:
         """Settle what a previous run left unfinished, then subscribe to the trajectory log."""
@@ -56,15 +60,15 @@ class SandboxService:
 
     async def stop(self) -> None:
         """Cancel running actions and kill every sandbox; their ledger entries stay 'started'."""
-        for task in self._running:
+        for task in self._running.values():
             task.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
         await self.runtimes.close_all()
 
     async def drain(self) -> None:
         """Wait until every action in flight has published its events."""
         while self._running:
-            await asyncio.gather(*list(self._running), return_exceptions=True)
+            await asyncio.gather(*list(self._running.values()), return_exceptions=True)
 
     async def on_delivery(self, delivery: Delivery) -> None:
         """The bus handler."""
@@ -81,14 +85,38 @@ class SandboxService:
             runtime = self.runtimes.live(event.trajectory_id)
             if runtime is not None:
                 handle_guidance_submitted(event, runtime)
-        elif kind == "trajectory_cancelled":
-            await self._on_cancelled(event)
+        elif kind == "trajectory_cancelled" and await self._serves(event):
+            # A cancel waits for the running action (a sleep may take 30 minutes): off the
+            # bus handler, so other trajectories keep flowing.
+            self._spawn(f"cancel:{event.event_id}", self._cancel(event))
+
+    async def _serves(self, event: pb.Event) -> bool:
+        """Whether the trajectory started here (a TrajectoryStarted was handled) and goes on."""
+        runtime = self.runtimes.live(event.trajectory_id)
+        if runtime is not None:
+            return not runtime.ended
+        record = await self._ledger.trajectory(event.trajectory_id)
+        if record is None or record.ended:
+            IGNORED.inc()
+            log.warning(
+                "ignored an event of a trajectory this sandbox does not run",
+                trajectory_id=event.trajectory_id,
+                event_id=event.event_id,
+                kind=body_kind(event),
+                ended=record is not None,
+            )
+            return False
+        return True
 
     async def _on_started(self, event: pb.Event) -> None:
         started = event.trajectory_started
+        known = await self._ledger.trajectory(event.trajectory_id)
+        if known is not None and known.ended:
+            return  # a re-delivered start of a finished trajectory
         try:
+            check_trajectory_id(event.trajectory_id)
             pack = self.runtimes.catalog.get(started.task_id)
-        except TaskPackError as error:
+        except (InvalidTrajectoryId, TaskPackError) as error:
             await self._publish([_ended_with_error(event, str(error))])
             return
         budgets = pack.manifest.budgets
@@ -103,14 +131,17 @@ class SandboxService:
         await self._ledger.remember_trajectory(record)
         try:
             await self.runtimes.open(record)
-        except InvalidTrajectoryId as error:
-            await self._publish([_ended_with_error(event, str(error))])
+        except SandboxUnavailable as error:
+            await self._ledger.mark_ended(event.trajectory_id)
+            await self._publish([_ended_with_error(event, f"the environment failed: {error}")])
 
-    async def _on_cancelled(self, event: pb.Event) -> None:
+    async def _cancel(self, event: pb.Event) -> None:
         runtime = await self.runtimes.get(event.trajectory_id)
-        if runtime is None or runtime.ended:
+        if runtime is None:
             return
         async with runtime.lock:
+            if runtime.ended:
+                return
             ended = await end_trajectory(runtime, pb.END_REASON_CANCELLED, 0)
         ended.detail = event.trajectory_cancelled.reason
         await self._publish(
@@ -126,14 +157,10 @@ class SandboxService:
         await self.runtimes.close(event.trajectory_id)
 
     async def _on_action(self, event: pb.Event) -> None:
-        known = await self._ledger.get(event.event_id)
-        if known is not None:
-            DUPLICATES.inc()
-            if known.state is ActionState.COMPLETED:
-                await self._publish_recorded(known)
+        if not await self._serves(event):
             return
         action = event.action_proposed
-        await self._ledger.start(
+        fresh = await self._ledger.start(
             ActionRecord(
                 action_id=event.event_id,
                 trajectory_id=event.trajectory_id,
@@ -142,52 +169,62 @@ class SandboxService:
                 state=ActionState.STARTED,
             )
         )
+        if not fresh:
+            DUPLICATES.inc()
+            known = await self._ledger.get(event.event_id)
+            # Completed but unpublished, and no longer in flight here: its publish was lost.
+            if known.state is ActionState.COMPLETED and event.event_id not in self._running:
+                await self._publish_recorded(known)
+            return
         # Run outside the bus handler: a 30-minute sleep must not hold up other trajectories.
-        task = asyncio.create_task(self._execute(event), name=f"action:{event.event_id}")
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        self._spawn(event.event_id, self._execute(event))
+
+    def _spawn(self, key: str, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.create_task(work, name=f"sandbox:{key}")
+        self._running[key] = task
+        task.add_done_callback(lambda _: self._running.pop(key, None))
 
     async def _execute(self, event: pb.Event) -> None:
-        runtime = await self.runtimes.get(event.trajectory_id)
-        if runtime is None:
-            events = await error_events(
-                event, None, self._blobs, "this trajectory was never started here", end=True
-            )
-        else:
-            async with runtime.lock:
-                try:
-                    events = await handle_action_proposed(event, runtime, self._blobs)
-                # The tool code is the boundary to the agent's world: anything it raises ends
-                # this trajectory with an error event instead of killing the service.
-                except Exception as error:
-                    log.exception("action failed", trajectory_id=event.trajectory_id)
-                    events = await error_events(
-                        event, runtime, self._blobs, f"internal error: {error!r}", end=True
-                    )
-        score = next(
-            (
-                e.observation_recorded.eval_score
-                for e in events
-                if e.HasField("observation_recorded")
-                and e.observation_recorded.HasField("eval_score")
-            ),
-            None,
-        )
-        await self._ledger.complete(event.event_id, [encode(e) for e in events], score)
+        events = await self._run_action(event)
+        await self._ledger.complete(event.event_id, [encode(e) for e in events], _score_of(events))
         await self._publish(events)
         await self._ledger.mark_published(event.event_id)
         if any(e.HasField("trajectory_ended") for e in events):
             await self.runtimes.close(event.trajectory_id)
+
+    async def _run_action(self, event: pb.Event) -> list[pb.Event]:
+        try:
+            runtime = await self.runtimes.get(event.trajectory_id)
+        except (SandboxUnavailable, TaskPackError, InvalidTrajectoryId) as error:
+            return await error_events(
+                event, None, self._blobs, f"the environment failed: {error}", end=True
+            )
+        if runtime is None:
+            return await error_events(
+                event, None, self._blobs, "this trajectory was never started here", end=True
+            )
+        async with runtime.lock:
+            try:
+                return await handle_action_proposed(event, runtime, self._blobs)
+            # The tool code is the boundary to the agent's world: anything it raises ends
+            # this trajectory with an error event instead of killing the service.
+            except Exception as error:
+                log.exception("action failed", trajectory_id=event.trajectory_id)
+                return await error_events(
+                    event, runtime, self._blobs, f"internal error: {error!r}", end=True
+                )
 
     async def recover(self) -> None:
         """Publish what was completed but not sent; answer interrupted actions with an error."""
         for record in await self._ledger.unfinished():
             if record.state is ActionState.STARTED:
                 INTERRUPTED.inc()
-                trigger = _stand_in_action(record)
-                runtime = await self.runtimes.get(record.trajectory_id)
+                try:
+                    runtime = await self.runtimes.get(record.trajectory_id)
+                except (SandboxUnavailable, TaskPackError, InvalidTrajectoryId):
+                    runtime = None  # the error observation still goes out, without budgets
                 events = await error_events(
-                    trigger, runtime, self._blobs, RESTARTED_MID_ACTION, end=False
+                    _stand_in_action(record), runtime, self._blobs, RESTARTED_MID_ACTION, end=False
                 )
                 await self._ledger.complete(record.action_id, [encode(e) for e in events], None)
                 record = await self._ledger.get(record.action_id)
@@ -200,6 +237,15 @@ class SandboxService:
     async def _publish(self, events: list[pb.Event]) -> None:
         if events:
             await self._bus.publish_many(events)
+
+
+def _score_of(events: list[pb.Event]) -> float | None:
+    """The score of an `eval` observation among an action's events."""
+    for event in events:
+        observation = event.observation_recorded
+        if event.HasField("observation_recorded") and observation.HasField("eval_score"):
+            return observation.eval_score
+    return None
 
 
 def _ended_with_error(event: pb.Event, detail: str) -> pb.Event:

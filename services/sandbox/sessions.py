@@ -186,7 +186,7 @@ class Sessions:
     """The sessions of one trajectory, by name."""
 
     def __init__(self, spec: SandboxSpec, backend: SandboxBackend, max_sessions: int = 8) -> None:
-        self._spec = spec
+        self.spec = spec
         self._backend = backend
         self._max = max_sessions
         self._by_name: dict[str, Session] = {}
@@ -203,7 +203,7 @@ class Sessions:
                 f"{self._max} sessions are open; close one with close_session first"
             )
         self._counter += 1
-        session = Session(f"session_{self._counter}", self._spec, self._backend)
+        session = Session(f"session_{self._counter}", self.spec, self._backend)
         self._by_name[session.name] = session
         return session
 

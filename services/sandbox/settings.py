@@ -4,6 +4,7 @@ APOLLO_POSTGRES_DSN)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -19,10 +20,13 @@ class SandboxSettings(ServiceSettings):
     sandbox_workspace_root: Path = Field(
         default=Path("var/sandbox/workspaces"), description="One workspace directory per trajectory"
     )
-    sandbox_blob_root: Path = Field(
-        default=Path("var/sandbox/blobs"), description="Directory blob store of full outputs"
+    blob_dir: Path = Field(
+        default=Path("var/blobs"),
+        description="Directory blob store of full outputs (APOLLO_BLOB_DIR, shared by services)",
     )
-    sandbox_backend: str = Field(default="bubblewrap", description="'bubblewrap' or 'kubernetes'")
+    sandbox_backend: Literal["bubblewrap", "kubernetes"] = Field(
+        default="bubblewrap", description="Local bubblewrap sandboxes, or one pod per trajectory"
+    )
     sandbox_uid: int = Field(
         default=65534, description="Host uid sandboxes run as when the service runs as root"
     )

@@ -18,7 +18,7 @@ from services.sandbox.grading import GradingFailed, grade
 from services.sandbox.runtime import TrajectoryRuntime
 from services.sandbox.session_tools import SESSION_TOOLS, SessionToolError
 from services.sandbox.sessions import SessionLimitReached, UnknownSession
-from services.sandbox.workspace import PathOutsideWorkspace
+from services.sandbox.workspace import PathOutsideWorkspace, UnusablePath
 
 
 class ToolError(ValueError):
@@ -106,12 +106,11 @@ _AGENT_ERRORS = (
     UnknownSession,
     SessionLimitReached,
     PathOutsideWorkspace,
+    UnusablePath,
     file_tools.FileToolError,
     UnicodeError,
-    IsADirectoryError,
-    NotADirectoryError,
-    PermissionError,
-    FileNotFoundError,
+    # The file tools' errors are the agent's (missing file, name too long, disk quota).
+    OSError,
 )
 
 

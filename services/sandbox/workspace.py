@@ -13,6 +13,10 @@ class PathOutsideWorkspace(ValueError):
     """A path that leaves the workspace (`..`, an absolute path elsewhere, a symlink out)."""
 
 
+class UnusablePath(ValueError):
+    """A path no file can have (it holds a NUL byte)."""
+
+
 @dataclass(frozen=True)
 class Workspace:
     """The host directory mounted at /workspace, and who must own what is written to it."""
@@ -22,6 +26,8 @@ class Workspace:
 
     def resolve(self, path: str) -> Path:
         """The host path for an agent path (relative, or absolute under /workspace)."""
+        if "\x00" in path:
+            raise UnusablePath(f"{path!r} contains a NUL byte; file paths cannot")
         agent_path = PurePosixPath(path or ".")
         if agent_path.is_absolute():
             try:

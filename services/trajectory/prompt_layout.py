@@ -53,7 +53,8 @@ _CONTINUE = (
     "OK, continue with the task. Check all sessions first: background jobs may have finished "
     "or changed while you summarized."
 )
-NULL_ACTION_CALL_ID_PREFIX = "step-"
+# Stands in for the call id of a recorded call that came without one.
+MISSING_CALL_ID_PREFIX = "step-"
 
 
 def system_message(started: pb.TrajectoryStarted) -> PromptMessage:
@@ -97,8 +98,10 @@ def action_message(step_index: int, action: pb.ActionProposed) -> PromptMessage:
     """The assistant turn of a recorded step: the call only, or a null action's own text."""
     if action.HasField("tool_call"):
         call = action.tool_call
-        call_id = call.call_id or f"{NULL_ACTION_CALL_ID_PREFIX}{step_index}"
-        return PromptMessage("assistant", "", (PromptToolCall(call_id, call.name, call.arguments_json),))
+        call_id = call.call_id or f"{MISSING_CALL_ID_PREFIX}{step_index}"
+        return PromptMessage(
+            "assistant", "", (PromptToolCall(call_id, call.name, call.arguments_json),)
+        )
     # Without a call there is nothing else to show: the text is why the action was null.
     return PromptMessage("assistant", action.assistant_text)
 
@@ -109,7 +112,7 @@ def observation_message(
     """The tool result as JSON, with the remaining budgets of that moment merged in."""
     content = observation_content(observation)
     if action.HasField("tool_call"):
-        call_id = action.tool_call.call_id or f"{NULL_ACTION_CALL_ID_PREFIX}{step_index}"
+        call_id = action.tool_call.call_id or f"{MISSING_CALL_ID_PREFIX}{step_index}"
         return PromptMessage("tool", content, tool_call_id=call_id)
     # A null action has no call to answer: its error observation comes as a user turn.
     return PromptMessage("user", content)

@@ -90,7 +90,7 @@ class Prompt:
 
     @property
     def digest(self) -> str:
-        """"sha256:<hex>" of the canonical JSON, recorded as `prompt_digest`."""
+        """The "sha256:<hex>" of the canonical JSON, recorded as `prompt_digest`."""
         return "sha256:" + hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
 

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from services.cli.samples import SAMPLE_TRAJECTORY
+from tests.e2e.apollo_cli import apollo
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
-
-
-def apollo(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APOLLO_")}
-    env["APOLLO_HOME"] = str(home)
-    result = subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"apollo {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 @pytest.fixture

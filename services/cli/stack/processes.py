@@ -17,8 +17,17 @@ KNOWN_SERVICES = ("recorder", "sandbox", "summarizer", "policy", "judge", "train
 
 
 def existing_services() -> list[str]:
-    """The known services whose package this checkout has (`python -m services.<name>`)."""
-    return [name for name in KNOWN_SERVICES if importlib.util.find_spec(f"services.{name}")]
+    """The services to run: those this checkout has, narrowed by APOLLO_SERVICES if set."""
+    wanted = os.environ.get("APOLLO_SERVICES")
+    chosen = set(wanted.split(",")) if wanted else set(KNOWN_SERVICES)
+    unknown = chosen - set(KNOWN_SERVICES)
+    if unknown:
+        raise ValueError(f"APOLLO_SERVICES names unknown services: {', '.join(sorted(unknown))}")
+    return [
+        name
+        for name in KNOWN_SERVICES
+        if name in chosen and importlib.util.find_spec(f"services.{name}")
+    ]
 
 
 @dataclass

@@ -1,0 +1,184 @@
+"""Step-cycle overhead: scripted policy + no-op tool, proposed → observed → next proposed.
+
+One trajectory runs on a private Tansu broker through KafkaBus: the policy service with
+a scripted backend, and `EchoSandbox` answering each action with an instant observation.
+The time from one ActionProposed to the next is one step cycle; it is compared with two
+raw bus round trips (publish → handler) measured in the same run. Prints JSON lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import statistics
+import time
+
+from apollo.v1 import events_pb2 as pb
+from services.cli.stack.broker import TansuBroker
+from services.eventlog.admin import ensure_topics
+from services.eventlog.bus import Bus, Delivery, KafkaBus, KafkaTuning, Subscription
+from services.eventlog.events import new_event, new_event_id
+from services.eventlog.observability import configure_logging
+from services.eventlog.topics import ALL_TOPICS, TRAJECTORIES
+from services.policy.backends import Backends
+from services.policy.scripts import SCRIPT_LABEL, script_label
+from services.policy.service import PolicyService
+from services.policy.settings import PolicySettings
+
+STEPS = 600
+WARMUP = 50
+TUNING = KafkaTuning(session_timeout_ms=2000, heartbeat_interval_ms=500)
+NOOP_TOOL = pb.ToolSpec(name="think", description="Note a thought.", parameters_json_schema="{}")
+
+
+class EchoSandbox:
+    """Answers every action at once with a successful no-op observation; ends at the budget."""
+
+    def __init__(self, bus: Bus, group: str = "echo-sandbox") -> None:
+        self._bus = bus
+        self._group = group
+        self._budgets: dict[str, pb.Budgets] = {}
+
+    async def start(self) -> None:
+        """Subscribe to the trajectory log."""
+        await self._bus.subscribe(
+            Subscription("echo-sandbox", (TRAJECTORIES.name,), self._group, self.on_delivery)
+        )
+
+    async def on_delivery(self, delivery: Delivery) -> None:
+        """Observe each action; record the end after `finish` or the last allowed step."""
+        event = delivery.event
+        if event.HasField("trajectory_started"):
+            self._budgets[event.trajectory_id] = event.trajectory_started.budgets
+        elif event.HasField("action_proposed") and event.trajectory_id in self._budgets:
+            await self._bus.publish_many(self._answers(event))
+
+    def _answers(self, event: pb.Event) -> list[pb.Event]:
+        action = event.action_proposed
+        budgets = self._budgets[event.trajectory_id]
+        steps_left = max(0, budgets.max_steps - action.step_index - 1)
+        observation = pb.ObservationRecorded(
+            action_id=event.event_id,
+            step_index=action.step_index,
+            tool_name=action.tool_call.name,
+            success=True,
+            observation_json='{"error_message":"","message":"ok","success":true}',
+            remaining=pb.BudgetRemaining(
+                seconds=budgets.max_seconds, steps=steps_left, evals=budgets.max_evals
+            ),
+        )
+        answers = [self._event(observation, event)]
+        if action.tool_call.name == "finish" or steps_left == 0:
+            del self._budgets[event.trajectory_id]
+            ended = pb.TrajectoryEnded(reason=pb.END_REASON_FINISHED, steps=action.step_index + 1)
+            answers.append(self._event(ended, event))
+        return answers
+
+    @staticmethod
+    def _event(body, cause: pb.Event) -> pb.Event:
+        return new_event(
+            body, trajectory_id=cause.trajectory_id, service="sandbox", causation_id=cause.event_id
+        )
+
+
+def scripted_start(steps: int, tools: list[pb.ToolSpec], calls: list[tuple[str, dict]]) -> pb.Event:
+    """A TrajectoryStarted whose scripted policy replays `calls`."""
+    body = pb.TrajectoryStarted(
+        task_id="bench-noop",
+        task_description="Think until the budget ends.",
+        tools=tools,
+        budgets=pb.Budgets(max_steps=steps, max_seconds=3600, max_evals=0),
+        policy=pb.ModelSpec(
+            backend="scripted",
+            model="bench",
+            sampling=pb.SamplingParams(temperature=1.0, top_p=1.0, max_tokens=8192),
+        ),
+        started_by="bench",
+        prompt_template_version="v1",
+        labels={SCRIPT_LABEL: script_label(calls)},
+    )
+    return new_event(body, trajectory_id=new_event_id(), service="bench")
+
+
+class Stopwatch:
+    """Notes when each ActionProposed of one trajectory arrives, and raw round trips."""
+
+    def __init__(self) -> None:
+        self.proposed_at: list[float] = []
+        self.waiting: dict[str, asyncio.Future[float]] = {}
+        self.ended = asyncio.Event()
+
+    async def on_delivery(self, delivery: Delivery) -> None:
+        """Time every proposal; answer probes."""
+        event = delivery.event
+        now = time.perf_counter()
+        if event.HasField("action_proposed"):
+            self.proposed_at.append(now)
+        elif event.HasField("trajectory_ended"):
+            self.ended.set()
+        elif event.event_id in self.waiting:
+            self.waiting.pop(event.event_id).set_result(now)
+
+    async def round_trip_ms(self, bus: Bus) -> float:
+        """Publish a probe (guidance of no trajectory in play) and wait for it."""
+        probe = new_event(
+            pb.GuidanceSubmitted(annotator="bench", text="probe"),
+            trajectory_id=new_event_id(),
+            service="bench",
+        )
+        arrived = asyncio.get_running_loop().create_future()
+        self.waiting[probe.event_id] = arrived
+        started = time.perf_counter()
+        await bus.publish(probe)
+        return (await arrived - started) * 1000
+
+
+async def measure(address: str) -> tuple[list[float], list[float]]:
+    """Step cycles of one scripted trajectory, then as many pairs of raw round trips."""
+    settings = PolicySettings(kafka=address, policy_replay_grace_s=0)
+    watch = Stopwatch()
+    async with KafkaBus(address, "bench-step", tuning=TUNING) as bus:
+        await bus.subscribe(Subscription("watch", (TRAJECTORIES.name,), "watch", watch.on_delivery))
+        await EchoSandbox(bus).start()
+        policy = PolicyService(bus, Backends(settings.policy_concurrency_per_backend), settings)
+        await policy.start()
+        await bus.publish(scripted_start(STEPS, [NOOP_TOOL], [("think", {})] * STEPS))
+        await asyncio.wait_for(watch.ended.wait(), timeout=300)
+        cycles = [(b - a) * 1000 for a, b in itertools.pairwise(watch.proposed_at)]
+        pairs = []
+        for _ in range(len(cycles)):
+            pairs.append(await watch.round_trip_ms(bus) + await watch.round_trip_ms(bus))
+        await policy.stop()
+    return cycles[WARMUP:], pairs[WARMUP:]
+
+
+def report(cycles: list[float], baseline: list[float]) -> None:
+    """One JSON line per percentile: step cycle, two raw round trips, their ratio."""
+    cycle_cuts = statistics.quantiles(cycles, n=100)
+    base_cuts = statistics.quantiles(baseline, n=100)
+    for metric, index in (("p50_ms", 49), ("p99_ms", 98)):
+        line = {
+            "bench": "step_cycle",
+            "metric": metric,
+            "value": round(cycle_cuts[index], 3),
+            "baseline": round(base_cuts[index], 3),
+            "ratio": round(cycle_cuts[index] / base_cuts[index], 3),
+            "unit": "ms",
+        }
+        print(json.dumps(line), flush=True)
+
+
+async def main() -> None:
+    """Start a private broker, measure, report, stop the broker."""
+    configure_logging("bench", "WARNING")
+    broker = TansuBroker().start()
+    try:
+        await ensure_topics(broker.address, ALL_TOPICS)
+        report(*await measure(broker.address))
+    finally:
+        broker.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

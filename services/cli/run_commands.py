@@ -1,0 +1,191 @@
+"""`apollo run` starts a trajectory on a task; `apollo trajectory verify` re-renders its prompts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from apollo.v1 import events_pb2 as pb
+from services.cli.connection import NoStackRunning, resolve_connection
+from services.eventlog.bus import KafkaBus
+from services.eventlog.events import new_event, new_event_id
+from services.eventlog.pg_archive import PgArchive
+from services.eventlog.tail import tail_trajectory
+from services.policy.scripts import SCRIPT_LABEL, script_label
+from services.sandbox.taskpacks import TaskCatalog, TaskPack, TaskPackError
+from services.sandbox.tool_args import tool_specs
+from services.trajectory import Trajectory, apply, fold
+from services.trajectory.digest_check import check_digests
+from services.trajectory.prompt_layout import TEMPLATE_VERSION
+
+console = Console(stderr=True)
+trajectory_app = typer.Typer(help="Inspect recorded trajectories.", no_args_is_help=True)
+
+BACKENDS = ("scripted", "local", "anthropic", "openai")
+
+
+def _connection():
+    try:
+        return resolve_connection()
+    except NoStackRunning as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+
+
+def started_event(
+    pack: TaskPack, policy: str, max_steps: int | None, summary_threshold: int
+) -> pb.Event:
+    """The TrajectoryStarted of a run: task, tools and budgets from the pack, the policy model."""
+    backend, _, model = policy.partition(":")
+    if backend not in BACKENDS or (backend in ("anthropic", "openai") and not model):
+        raise typer.BadParameter(
+            f"{policy!r}: use scripted:reference, local, anthropic:MODEL or openai:MODEL",
+            param_hint="--policy",
+        )
+    budgets = pack.manifest.budgets
+    body = pb.TrajectoryStarted(
+        task_id=pack.id,
+        task_title=pack.manifest.title,
+        task_description=pack.description,
+        tools=tool_specs(pack.manifest.tools),
+        budgets=pb.Budgets(
+            max_steps=max_steps or budgets.steps,
+            max_seconds=int(budgets.hours * 3600),
+            max_evals=budgets.evals,
+        ),
+        policy=pb.ModelSpec(
+            backend=backend,
+            model=model,
+            sampling=pb.SamplingParams(temperature=1.0, top_p=1.0, max_tokens=8192),
+        ),
+        summary_threshold_tokens=summary_threshold,
+        context_window_tokens=128_000,
+        started_by="cli",
+        prompt_template_version=TEMPLATE_VERSION,
+    )
+    if backend == "scripted":
+        if model != "reference":
+            raise typer.BadParameter("the only script is scripted:reference", param_hint="--policy")
+        calls = [(step.tool, dict(step.arguments)) for step in pack.reference()]
+        body.labels[SCRIPT_LABEL] = script_label(calls)
+    return new_event(body, trajectory_id=new_event_id(), service="cli")
+
+
+def outcome(state: Trajectory) -> dict:
+    """The final line of `apollo run --wait`."""
+    delivered = set(state.delivered_guidance_ids)
+    return {
+        "trajectory_id": state.trajectory_id,
+        "status": state.status.value,
+        "steps": len(state.steps),
+        "score": state.final_score if state.final_score is not None else state.best_score,
+        "summaries": len(state.summaries),
+        "guidance_submitted": len(state.guidance),
+        "guidance_delivered": len([g for g in state.guidance if g.event_id in delivered]),
+    }
+
+
+async def _follow(kafka: str, trajectory_id: str, progress: Progress | None) -> Trajectory:
+    state = Trajectory(trajectory_id=trajectory_id)
+    over = asyncio.Event()
+    task_id = progress.add_task("starting", total=None) if progress else None
+
+    def on_event(event: pb.Event) -> None:
+        nonlocal state
+        state = apply(state, event)
+        if progress is not None:
+            progress.update(task_id, description=_progress_line(state))
+        if state.is_over:
+            over.set()
+
+    follower = asyncio.create_task(tail_trajectory(kafka, trajectory_id, on_event))
+    try:
+        await over.wait()
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+    return state
+
+
+def _progress_line(state: Trajectory) -> str:
+    last = state.steps[-1].tool_name or "null action" if state.steps else "waiting"
+    return (
+        f"step {len(state.steps)} ({last}); summaries {len(state.summaries)}; "
+        f"guidance {len(state.delivered_guidance_ids)}/{len(state.guidance)}"
+    )
+
+
+async def _run(kafka: str, started: pb.Event, wait: bool, quiet: bool) -> dict | None:
+    async with KafkaBus(kafka, client_id="apollo-cli-run") as bus:
+        await bus.publish(started)
+    if not wait:
+        return None
+    if quiet:
+        return outcome(await _follow(kafka, started.trajectory_id, None))
+    columns = (SpinnerColumn(), TextColumn("{task.description}"))
+    with Progress(*columns, console=console, transient=True) as progress:
+        return outcome(await _follow(kafka, started.trajectory_id, progress))
+
+
+def run(
+    task: str = typer.Option(..., "--task", help="Task pack id (see `apollo tasks`)."),
+    policy: str = typer.Option(
+        "local", help="scripted:reference, local, anthropic:MODEL or openai:MODEL."
+    ),
+    max_steps: int | None = typer.Option(None, min=1, help="Step budget (default: the task's)."),
+    summary_threshold: int = typer.Option(
+        100_000, min=1, help="Summarize when the prompt reaches this many tokens."
+    ),
+    wait: bool = typer.Option(False, help="Wait for the end and print its outcome."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
+) -> None:
+    """Start a trajectory; print its id, or with --wait how it ended."""
+    try:
+        pack = TaskCatalog().get(task)
+    except TaskPackError as error:
+        raise typer.BadParameter(str(error), param_hint="--task") from error
+    started = started_event(pack, policy, max_steps, summary_threshold)
+    connection = _connection()
+    if not as_json and not wait:
+        console.print(f"started {task} with {policy}")
+    result = asyncio.run(_run(connection.kafka, started, wait, quiet=as_json))
+    if result is None:
+        typer.echo(json.dumps({"trajectory_id": started.trajectory_id}) if as_json
+                   else started.trajectory_id)  # fmt: skip
+    else:
+        typer.echo(json.dumps(result))
+
+
+async def _archived(dsn: str, trajectory_id: str) -> list[pb.Event]:
+    archive = await PgArchive.connect(dsn)
+    try:
+        return [record.event for record in await archive.events(trajectory_id)]
+    finally:
+        await archive.close()
+
+
+@trajectory_app.command()
+def verify(
+    trajectory_id: str = typer.Argument(..., help="Trajectory id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
+) -> None:
+    """Re-render every action's prompt from the archive and compare it with its digest."""
+    events = asyncio.run(_archived(_connection().postgres_dsn, trajectory_id))
+    if not events:
+        console.print(f"[red]no archived events for {trajectory_id}[/red]")
+        raise typer.Exit(1)
+    checks = check_digests(fold(events, trajectory_id))
+    matching = sum(check.matches for check in checks)
+    if not as_json:
+        for check in checks:
+            if not check.matches:
+                console.print(f"step {check.step_index}: {check.error or 'digest differs'}")
+    typer.echo(json.dumps({"actions": len(checks), "matching": matching}))
+    if matching != len(checks):
+        raise typer.Exit(1)

@@ -1,0 +1,113 @@
+"""The gateway's commands: submit guidance, cancel, start; shared by HTTP and gRPC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from apollo.v1 import events_pb2 as pb
+from services.eventlog.events import new_event
+from services.eventlog.subscription import Bus
+from services.gateway import metrics
+from services.gateway.live import LiveLog
+from services.trajectory import Trajectory
+
+SERVICE = "gateway"
+MAX_GUIDANCE_CHARS = 20_000
+MAX_FLAGGED_STEPS = 1_000
+# The largest step index a uint32 field can carry.
+MAX_STEP_INDEX = 2**32 - 1
+GUIDANCE_KINDS: dict[str, int] = {
+    "advice": pb.GUIDANCE_KIND_ADVICE,
+    "knowledge": pb.GUIDANCE_KIND_KNOWLEDGE,
+    "correction": pb.GUIDANCE_KIND_CORRECTION,
+}
+
+
+class UnknownTrajectory(LookupError):
+    """Neither the archive nor the live log knows this trajectory."""
+
+
+class TrajectoryAlreadyEnded(RuntimeError):
+    """The trajectory is over; guidance or a cancel would reach no one."""
+
+
+class InvalidGuidance(ValueError):
+    """Guidance that cannot be delivered as given."""
+
+
+class StartUnavailable(NotImplementedError):
+    """Starting needs the task packs, which the gateway cannot read yet."""
+
+
+@dataclass(frozen=True)
+class GuidanceRequest:
+    """One guidance message (or a step flag) from one annotator through one channel."""
+
+    trajectory_id: str
+    annotator: str
+    text: str
+    kind: str
+    flag_steps: tuple[int, ...]
+    channel: str
+
+
+def guidance_body(request: GuidanceRequest) -> pb.GuidanceSubmitted:
+    """The event body; raises `InvalidGuidance` with a message the annotator can act on."""
+    if request.kind not in GUIDANCE_KINDS:
+        raise InvalidGuidance(f"kind {request.kind!r} is not one of {', '.join(GUIDANCE_KINDS)}")
+    if not request.text.strip() and not request.flag_steps:
+        raise InvalidGuidance("write some guidance text or flag at least one step")
+    if len(request.text) > MAX_GUIDANCE_CHARS:
+        raise InvalidGuidance(f"guidance text is over {MAX_GUIDANCE_CHARS:,} characters")
+    if len(request.flag_steps) > MAX_FLAGGED_STEPS:
+        raise InvalidGuidance(f"flag at most {MAX_FLAGGED_STEPS} steps at once")
+    if any(not 0 <= step <= MAX_STEP_INDEX for step in request.flag_steps):
+        raise InvalidGuidance("flagged steps are step indices: whole numbers from 0")
+    return pb.GuidanceSubmitted(
+        annotator=request.annotator,
+        kind=GUIDANCE_KINDS[request.kind],
+        text=request.text,
+        flagged_step_indices=sorted(set(request.flag_steps)),
+        channel=request.channel,
+    )
+
+
+class Control:
+    """Turns annotators' commands into events on the log, after checking they make sense."""
+
+    def __init__(self, bus: Bus, live: LiveLog) -> None:
+        self._bus = bus
+        self._live = live
+
+    async def running(self, trajectory_id: str) -> Trajectory:
+        """The trajectory's state; raises if it is unknown or already over."""
+        state = await self._live.state(trajectory_id)
+        if state is None:
+            raise UnknownTrajectory(f"no trajectory {trajectory_id!r}")
+        if state.is_over:
+            raise TrajectoryAlreadyEnded(f"trajectory {trajectory_id!r} has already ended")
+        return state
+
+    async def submit_guidance(self, request: GuidanceRequest) -> str:
+        """Publish GuidanceSubmitted; return its event_id."""
+        body = guidance_body(request)
+        await self.running(request.trajectory_id)
+        event = new_event(body, trajectory_id=request.trajectory_id, service=SERVICE)
+        await self._bus.publish(event)
+        metrics.GUIDANCE_SUBMITTED.labels(request.kind, request.channel).inc()
+        return event.event_id
+
+    async def cancel(self, trajectory_id: str, requested_by: str, reason: str) -> str:
+        """Publish TrajectoryCancelled; return its event_id."""
+        await self.running(trajectory_id)
+        body = pb.TrajectoryCancelled(requested_by=requested_by, reason=reason)
+        event = new_event(body, trajectory_id=trajectory_id, service=SERVICE)
+        await self._bus.publish(event)
+        return event.event_id
+
+    async def start(self, task_id: str, policy: str, started_by: str) -> str:
+        """Publish TrajectoryStarted; not possible until task packs are shared (see the error)."""
+        raise StartUnavailable(
+            "starting trajectories from the gateway needs the task packs, which live in the "
+            "sandbox service and are not shared yet; start one with `apollo run` for now"
+        )

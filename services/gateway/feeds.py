@@ -1,0 +1,91 @@
+"""Where the live log comes from: a group-less Kafka tail, or a bus subscription in tests."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from apollo.v1 import events_pb2 as pb
+from services.eventlog.codec import RejectedMessage, decode
+from services.eventlog.subscription import AckPolicy, Bus, Delivery, Subscription
+from services.eventlog.topics import TRAJECTORIES
+
+OnEvent = Callable[[pb.Event], Awaitable[None]]
+log = structlog.get_logger(service="gateway")
+
+
+class LogFeed(Protocol):
+    """Delivers new trajectory-log events to a callback until cancelled."""
+
+    ready: asyncio.Event
+
+    async def run(self, on_event: OnEvent) -> None:
+        """Follow the log from its current end; set `ready` once positioned."""
+
+
+class KafkaLogFeed:
+    """A group-less tail of the log: commits nothing and never steals partitions from services."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self._bootstrap = bootstrap
+        self.ready = asyncio.Event()
+
+    async def run(self, on_event: OnEvent) -> None:
+        """Follow the log from its current end; set `ready` once positioned."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=20,
+        )
+        await consumer.start()
+        try:
+            await consumer.topics()  # refreshes the metadata partitions_for_topic reads
+            partitions = sorted(consumer.partitions_for_topic(TRAJECTORIES.name) or ())
+            assigned = [TopicPartition(TRAJECTORIES.name, p) for p in partitions]
+            consumer.assign(assigned)
+            await consumer.seek_to_end(*assigned)
+            for partition in assigned:
+                await consumer.position(partition)
+            self.ready.set()
+            async for message in consumer:
+                try:
+                    event = decode(message.value)
+                except RejectedMessage:
+                    continue  # the consumers that own the message dead-letter it
+                await on_event(event)
+        finally:
+            await consumer.stop()
+
+
+class BusLogFeed:
+    """The log through a bus subscription of its own group (for the in-memory bus)."""
+
+    def __init__(self, bus: Bus) -> None:
+        self._bus = bus
+        self.ready = asyncio.Event()
+
+    async def run(self, on_event: OnEvent) -> None:
+        """Subscribe for new events only; runs until cancelled."""
+
+        async def handle(delivery: Delivery) -> None:
+            await on_event(delivery.event)
+
+        group = f"apollo-gateway-live-{uuid.uuid4().hex[:8]}"
+        await self._bus.subscribe(
+            Subscription(
+                name="gateway-live",
+                topics=(TRAJECTORIES.name,),
+                group=group,
+                handler=handle,
+                ack=AckPolicy.AT_MOST_ONCE,
+                from_beginning=False,
+            )
+        )
+        self.ready.set()
+        await asyncio.Event().wait()

@@ -1,0 +1,127 @@
+"""The HTTP API's request and response bodies, as its OpenAPI schema shows them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.gateway.attention import MAX_HEARTBEAT_SECONDS
+from services.gateway.control import MAX_FLAGGED_STEPS, MAX_GUIDANCE_CHARS, MAX_STEP_INDEX
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SessionLogin(_Body):
+    """Exchange an API token for the session cookie (so EventSource can authenticate)."""
+
+    token: str = Field(min_length=1, max_length=200, description="An API token (apo_...)")
+
+
+class Me(BaseModel):
+    """The authenticated user."""
+
+    name: str
+    role: Literal["viewer", "annotator", "admin"]
+
+
+class TrajectorySummary(BaseModel):
+    """One row of the trajectory list."""
+
+    trajectory_id: str
+    task_id: str
+    status: Literal["running", "finished", "failed", "cancelled"]
+    steps: int
+    guidance_count: int
+    started_at: str | None = Field(description="ISO 8601, UTC")
+    last_activity_at: str = Field(description="ISO 8601, UTC")
+    final_score: float | None
+    needs_attention: bool = Field(description="True when drift signals ask for a human")
+    attention_reasons: list[str]
+    watchers: list[str] = Field(description="Users with a live stream of it open")
+
+
+class SessionView(BaseModel):
+    """The latest output of one sandbox session."""
+
+    session: str
+    last_command: str | None
+    output: str
+    idle: bool
+
+
+class FileChange(BaseModel):
+    """A file the agent created or edited at a step."""
+
+    step: int
+    path: str
+    tool: str
+
+
+class TrajectoryDetail(BaseModel):
+    """A trajectory's summary, events (protobuf JSON, proto field names) and panels."""
+
+    summary: TrajectorySummary
+    events: list[dict[str, Any]]
+    sessions: list[SessionView]
+    file_changes: list[FileChange]
+
+
+class GuidanceIn(_Body):
+    """Guidance for the agent's next step boundary, and/or steps flagged as wrong."""
+
+    text: str = Field(default="", max_length=MAX_GUIDANCE_CHARS, description="Shown to the agent")
+    kind: Literal["advice", "knowledge", "correction"] = "advice"
+    flag_steps: list[int] = Field(
+        default_factory=list,
+        max_length=MAX_FLAGGED_STEPS,
+        description="Step indices (from 0) marked as wrong, for the judge",
+    )
+
+
+class EventId(BaseModel):
+    """The id of the event a command published."""
+
+    event_id: str
+
+
+class AttentionIn(_Body):
+    """A heartbeat: the trajectory was on screen for this many seconds."""
+
+    seconds: float = Field(gt=0, le=MAX_HEARTBEAT_SECONDS)
+
+
+class AttentionOut(BaseModel):
+    """Seconds one annotator spent on one trajectory."""
+
+    annotator: str
+    trajectory_id: str
+    seconds: float
+
+
+class StartIn(_Body):
+    """Start a trajectory on a task."""
+
+    task_id: str = Field(min_length=1, max_length=200)
+    policy: str = Field(min_length=1, max_length=200, description='e.g. "local", "scripted:x"')
+    max_steps: int | None = Field(default=None, ge=1, le=MAX_STEP_INDEX)
+
+
+class TrajectoryId(BaseModel):
+    """The id of a started trajectory."""
+
+    trajectory_id: str
+
+
+class CancelIn(_Body):
+    """Why the trajectory should stop."""
+
+    reason: str = Field(default="", max_length=2000)
+
+
+class Problem(BaseModel):
+    """An error."""
+
+    detail: Any

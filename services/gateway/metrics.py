@@ -1,0 +1,22 @@
+"""The gateway's Prometheus metrics (documented in docs/metrics.md)."""
+
+from prometheus_client import Counter, Gauge
+
+HTTP_REQUESTS = Counter(
+    "apollo_gateway_http_requests_total",
+    "HTTP requests answered, by route template and status code",
+    ["route", "status"],
+)
+GUIDANCE_SUBMITTED = Counter(
+    "apollo_gateway_guidance_submitted_total",
+    "GuidanceSubmitted events published, by kind and channel",
+    ["kind", "channel"],
+)
+WATCHERS = Gauge("apollo_gateway_watchers", "Open live streams (SSE and gRPC watches)")
+ATTENTION_SECONDS = Counter(
+    "apollo_gateway_attention_seconds_total", "Annotator attention time recorded, in seconds"
+)
+NEEDING_ATTENTION = Gauge(
+    "apollo_gateway_trajectories_needing_attention",
+    "Running trajectories that drift signals flag for a human",
+)

@@ -1,0 +1,35 @@
+"""The gateway's settings (environment variables APOLLO_*)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from services.eventlog.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    """Where the gateway listens and how eagerly it asks for a human."""
+
+    gateway_host: str = Field(
+        default="127.0.0.1", description="Interface of the HTTP and gRPC ports"
+    )
+    gateway_port: int = Field(default=0, ge=0, description="HTTP port; 0 picks a free one")
+    gateway_grpc_port: int = Field(default=0, ge=0, description="gRPC port; 0 picks a free one")
+    gateway_url_file: Path | None = Field(
+        default=None,
+        description='Where to write {"http": URL, "grpc": HOST:PORT} once both ports are bound',
+    )
+    gateway_presence_interval_s: float = Field(
+        default=5.0, gt=0, description="Seconds between presence messages on every SSE stream"
+    )
+    gateway_secure_cookie: bool = Field(
+        default=False, description="Mark the session cookie Secure (when served over HTTPS)"
+    )
+    gateway_no_progress_steps: int = Field(
+        default=20, ge=1, description="Steps without a file change or eval that need attention"
+    )
+    gateway_stall_seconds: float = Field(
+        default=900.0, gt=0, description="Seconds without any event that need attention"
+    )

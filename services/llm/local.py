@@ -1,0 +1,101 @@
+"""The default backend: SmolLM2-135M-Instruct on CPU with transformers, tools as text."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.llm.local_model import LocalModel, load_local_model
+from services.llm.model_files import GGUF_NAME, models_dir
+from services.llm.port import (
+    ChatMessage,
+    FatalBackendError,
+    ModelReply,
+    ModelRequest,
+    ModelSpecData,
+    SamplingParams,
+    ToolDefinition,
+)
+from services.llm.text_tools import parse_tool_calls, render_text_conversation
+
+# A 135M model on CPU makes a few dozen tokens a second; one call must not take minutes.
+DEFAULT_MAX_NEW_TOKENS = 256
+
+
+class LocalModelSettings(BaseSettings):
+    """How the local model generates; environment variables APOLLO_LOCAL_*."""
+
+    model_config = SettingsConfigDict(env_prefix="APOLLO_LOCAL_", extra="ignore")
+
+    max_new_tokens: int = Field(
+        default=DEFAULT_MAX_NEW_TOKENS,
+        gt=0,
+        description="Cap on generated tokens per call, whatever the sampling params ask",
+    )
+
+
+class LocalBackend:
+    """Generates in a worker thread, one generation at a time per loaded model."""
+
+    def __init__(self, model_dir: Path | None = None, max_new_tokens: int | None = None) -> None:
+        self._directory = model_dir or models_dir()
+        self._max_new_tokens = max_new_tokens or LocalModelSettings().max_new_tokens
+        self._spec = ModelSpecData(backend="local", model=Path(GGUF_NAME).stem)
+
+    @property
+    def spec(self) -> ModelSpecData:
+        return self._spec
+
+    def _model(self) -> LocalModel:
+        return load_local_model(self._directory)
+
+    async def load(self) -> None:
+        """Load (on first use, convert) the model off the event loop; call it at start-up."""
+        await asyncio.to_thread(self._model)
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        """Generate an answer and parse its tool call; unparseable text gives no call."""
+        started = time.perf_counter()
+        conversation = render_text_conversation(request.messages, request.tools)
+        text, prompt_tokens, completion_tokens = await asyncio.to_thread(
+            self._generate, conversation, request.sampling
+        )
+        parsed = parse_tool_calls(text)
+        return ModelReply(
+            text=text,
+            tool_calls=parsed if isinstance(parsed, tuple) else (),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            approximate_tokens=False,
+            latency_ms=round((time.perf_counter() - started) * 1000),
+            parse_failure=None if isinstance(parsed, tuple) else parsed,
+        )
+
+    def count_tokens(self, messages: Sequence[ChatMessage], tools: Sequence[ToolDefinition]) -> int:
+        """Exact: the length of the chat-templated prompt, generation prompt included."""
+        return len(self._model().template(render_text_conversation(messages, tools)))
+
+    def _generate(
+        self, conversation: list[dict[str, str]], sampling: SamplingParams
+    ) -> tuple[str, int, int]:
+        loaded = self._model()
+        prompt_ids = loaded.template(conversation)
+        room = loaded.context_tokens - len(prompt_ids)
+        if room <= 0:
+            raise FatalBackendError(
+                f"the prompt has {len(prompt_ids)} tokens, the model's context only "
+                f"{loaded.context_tokens}; lower the summary threshold"
+            )
+        generated = loaded.generate(
+            prompt_ids,
+            max_new_tokens=min(sampling.max_tokens, self._max_new_tokens, room),
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            seed=sampling.seed,
+        )
+        return loaded.decode(generated), len(prompt_ids), len(generated)

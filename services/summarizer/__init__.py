@@ -1,0 +1,1 @@
+"""The summarizer: compresses the earlier half of a context window into a <state_snapshot>."""

@@ -1,0 +1,150 @@
+"""The summarizer's loop: fold the log, answer each SummaryRequested with a ContextSummarized.
+
+Like the policy it re-reads the whole log under a fresh group at every start, and derives
+each answer's event_id from its request, so answering a request twice records it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import structlog
+
+from apollo.v1 import events_pb2 as pb
+from services.eventlog.events import new_event, new_event_id
+from services.eventlog.subscription import Bus, Delivery, Subscription
+from services.eventlog.topics import TRAJECTORIES
+from services.llm.port import BackendError, ModelBackend, SamplingParams, backend_from_spec
+from services.summarizer import metrics
+from services.summarizer.model_requests import to_model_request
+from services.summarizer.settings import SummarizerSettings
+from services.trajectory.derived_ids import derived_event_id
+from services.trajectory.prompt import RenderError
+from services.trajectory.snapshot import finished_snapshot
+from services.trajectory.state import Trajectory
+from services.trajectory.summary_prompt import render_summary_prompt, summary_span
+from services.trajectory.tracker import TrajectoryTracker
+
+log = structlog.get_logger(__name__)
+
+SERVICE = "summarizer"
+# A script replays tool calls and cannot write prose: its snapshot is built from the log.
+SCRIPTED = "scripted"
+
+
+class SummarizerService:
+    """Summarizes the span each pending SummaryRequested names."""
+
+    def __init__(self, bus: Bus, settings: SummarizerSettings, factory=backend_from_spec) -> None:
+        self._bus = bus
+        self._settings = settings
+        self._factory = factory
+        self._tracker = TrajectoryTracker()
+        self._backends: dict[str, tuple[ModelBackend, asyncio.Semaphore]] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self.group = f"{settings.summarizer_group}.{new_event_id()}"
+
+    async def start(self) -> None:
+        """Subscribe from the beginning of the log under this process's own group."""
+        await self._bus.subscribe(
+            Subscription("summarizer", (TRAJECTORIES.name,), self.group, self.on_delivery)
+        )
+
+    async def stop(self) -> None:
+        """Abandon the summaries in flight; a restart answers them again under the same ids."""
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def on_delivery(self, delivery: Delivery) -> None:
+        """The bus handler."""
+        state = self._tracker.apply(delivery.event)
+        if state is None:
+            return
+        if state.is_over:
+            self._tracker.forget(state.trajectory_id)
+            return
+        for request in state.pending_summary_requests:
+            if request.event_id not in self._running:
+                self._running[request.event_id] = asyncio.create_task(
+                    self._answer(state.trajectory_id, request), name=f"summary:{request.event_id}"
+                )
+
+    async def _answer(self, trajectory_id: str, request: pb.Event) -> None:
+        try:
+            state = self._tracker.get(trajectory_id)
+            if state is not None:
+                await self._summarize(state, request)
+        # One trajectory's failure must not stop the others; its next event retries it.
+        except Exception:
+            log.exception("summary failed", trajectory_id=trajectory_id)
+        finally:
+            self._running.pop(request.event_id, None)
+
+    async def _summarize(self, state: Trajectory, request: pb.Event) -> None:
+        started = state.started.trajectory_started if state.started else None
+        if started is None:
+            return
+        spec = self._settings.summarizer_backend or _spec_string(started.policy)
+        try:
+            prompt = render_summary_prompt(state, request.summary_requested)
+            span = summary_span(state, request.summary_requested)
+        except RenderError as error:
+            log.error("cannot summarize", trajectory_id=state.trajectory_id, error=str(error))
+            return
+        body = pb.ContextSummarized(
+            request_id=request.event_id,
+            first_step_index=span.first_step_index,
+            last_step_index=span.last_step_index,
+            action_count=span.action_count,
+            prompt_digest=prompt.digest,
+            # Replaced by the backend's spec when a model writes the summary.
+            model=pb.ModelSpec(
+                backend="log", model="built-snapshot", sampling=started.policy.sampling
+            ),
+        )
+        answer = ""
+        if not spec.startswith(SCRIPTED):
+            answer = await self._call(spec, prompt, body)
+            if answer is None:
+                return
+        body.summary = finished_snapshot(answer, state, span)
+        source = "model" if "<state_snapshot>" in answer else "log"
+        await self._bus.publish(
+            new_event(
+                body,
+                trajectory_id=state.trajectory_id,
+                service=SERVICE,
+                causation_id=request.event_id,
+                event_id=derived_event_id(request.occurred_at, request.event_id, "summarized"),
+            )
+        )
+        metrics.SUMMARIES.labels(spec, source).inc()
+
+    async def _call(self, spec: str, prompt, body: pb.ContextSummarized) -> str | None:
+        try:
+            backend, slots = self._backend(spec)
+            async with slots:
+                started = time.perf_counter()
+                reply = await backend.complete(to_model_request(prompt))
+                metrics.MODEL_SECONDS.labels(spec).observe(time.perf_counter() - started)
+        except BackendError as error:
+            metrics.BACKEND_ERRORS.labels(spec).inc()
+            log.error("summarization call failed", spec=spec, error=str(error))
+            return None
+        body.model.CopyFrom(backend.spec.to_proto(SamplingParams.from_proto(body.model.sampling)))
+        body.usage.CopyFrom(reply.usage())
+        body.latency_ms = max(0, reply.latency_ms)
+        return reply.text
+
+    def _backend(self, spec: str) -> tuple[ModelBackend, asyncio.Semaphore]:
+        if spec not in self._backends:
+            semaphore = asyncio.Semaphore(self._settings.summarizer_concurrency)
+            self._backends[spec] = (self._factory(spec), semaphore)
+        return self._backends[spec]
+
+
+def _spec_string(model: pb.ModelSpec) -> str:
+    return model.backend if not model.model else f"{model.backend}:{model.model}"

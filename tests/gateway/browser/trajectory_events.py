@@ -1,0 +1,88 @@
+"""Builders of Apollo events in their protobuf-JSON form, for feeding the gateway."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SAMPLE = Path(__file__).parents[3] / "services" / "cli" / "samples" / "sample_trajectory.jsonl"
+
+
+def new_trajectory_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _event(trajectory_id: str, service: str, body_kind: str, body: dict[str, Any]):
+    return {
+        "event_id": str(uuid.uuid4()),
+        "trajectory_id": trajectory_id,
+        "occurred_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "source": {"service": service, "version": "test"},
+        "schema_version": 1,
+        body_kind: body,
+    }
+
+
+def started(trajectory_id: str, task_id: str = "test-task", title: str = "A test task"):
+    body = {"task_id": task_id, "task_title": title, "task_description": "Do the thing."}
+    return _event(trajectory_id, "gateway", "trajectory_started", body)
+
+
+def action(
+    trajectory_id: str,
+    step: int,
+    tool: str = "run_command",
+    arguments: dict[str, Any] | None = None,
+    text: str = "",
+    delivered: list[str] | None = None,
+) -> dict[str, Any]:
+    """An action_proposed; proto JSON omits defaults, so step 0 has no step_index."""
+    body: dict[str, Any] = {
+        "assistant_text": text,
+        "tool_call": {
+            "call_id": f"call_{step}",
+            "name": tool,
+            "arguments_json": json.dumps(arguments or {}),
+        },
+    }
+    if step:
+        body["step_index"] = step
+    if delivered:
+        body["delivered_guidance_ids"] = delivered
+    return _event(trajectory_id, "policy", "action_proposed", body)
+
+
+def observation(
+    proposed: dict[str, Any], output: str = "", success: bool = True, message: str = "Done."
+):
+    """The sandbox's observation of `proposed`."""
+    body = proposed["action_proposed"]
+    details = {"success": success, "message": message, "output": output}
+    return _event(
+        proposed["trajectory_id"],
+        "sandbox",
+        "observation_recorded",
+        {
+            "action_id": proposed["event_id"],
+            "step_index": body.get("step_index", 0),
+            "tool_name": body["tool_call"]["name"],
+            "success": success,
+            "message": message,
+            "error_message": "" if success else message,
+            "observation_json": json.dumps(details),
+        },
+    )
+
+
+def sample_trajectory(trajectory_id: str) -> list[dict[str, Any]]:
+    """The CLI's sample trajectory under fresh ids, references between events kept."""
+    text = SAMPLE.read_text()
+    events = [json.loads(line) for line in text.splitlines() if line]
+    renamed = {events[0]["trajectory_id"]: trajectory_id}
+    renamed |= {event["event_id"]: str(uuid.uuid4()) for event in events}
+    for old, new in renamed.items():
+        text = text.replace(old, new)
+    return [json.loads(line) for line in text.splitlines() if line]

@@ -1,0 +1,121 @@
+"""Drift signals: each one fires on its pattern and stays quiet otherwise."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from services.gateway.drift import DriftRules, attention_reasons
+from services.trajectory import fold
+
+pytestmark = pytest.mark.timeout(10)
+RULES = DriftRules(no_progress_steps=5, stall_seconds=600)
+
+
+def reasons(run, now=None) -> list[str]:
+    return attention_reasons(fold(run.events), now or run.clock, RULES)
+
+
+def test_a_healthy_run_needs_no_attention(new_run) -> None:
+    run = new_run()
+    run.started()
+    run.step("create_file", {"path": "a.py"})
+    run.step("run_command", {"command": "pytest"}, observed={"session": "s", "exit_code": 0})
+    assert reasons(run) == []
+
+
+def test_three_failing_actions_in_a_row(new_run) -> None:
+    run = new_run()
+    run.started()
+    run.step("run_command", {"command": "a"}, success=False)
+    run.step("run_command", {"command": "b"}, success=False)
+    assert reasons(run) == []
+    run.step("run_command", {"command": "c"}, success=False)
+    assert reasons(run) == ["3 failing actions in a row"]
+    run.step("run_command", {"command": "d"})
+    assert reasons(run) == []
+
+
+def test_the_same_call_three_times(new_run) -> None:
+    run = new_run()
+    run.started()
+    for _ in range(3):
+        run.step("get_session_output", {"session": "s"}, observed={"session": "s", "idle": False})
+    assert reasons(run) == ["the same get_session_output call 3 times in a row"]
+    run.step("get_session_output", {"session": "t"}, observed={"session": "t", "idle": False})
+    assert reasons(run) == []
+
+
+def test_no_progress_for_n_steps(new_run) -> None:
+    run = new_run()
+    run.started()
+    run.step("eval", eval_score=10.0)
+    for n in range(5):
+        run.step("open_file", {"path": f"f{n}.py"})
+    assert reasons(run) == ["no file change or eval for 5 steps"]
+    run.step("edit_file", {"path": "f.py"})
+    assert reasons(run) == []
+
+
+def test_a_failed_edit_is_no_progress(new_run) -> None:
+    run = new_run()
+    run.started()
+    for n in range(5):
+        run.step("edit_file", {"path": f"f{n}.py"}, success=False)
+    assert "no file change or eval for 5 steps" in reasons(run)
+
+
+def test_no_activity_for_a_while(new_run) -> None:
+    run = new_run()
+    last = run.started().occurred_at.ToDatetime(tzinfo=run.clock.tzinfo)
+    assert reasons(run, last + timedelta(seconds=599)) == []
+    assert reasons(run, last + timedelta(seconds=700)) == ["no activity for 700 s"]
+
+
+def test_sleeping_while_every_session_is_idle(new_run) -> None:
+    run = new_run()
+    run.started()
+    run.step(
+        "run_command",
+        {"command": "train", "wait_for_completion": False},
+        observed={"session": "s", "exit_code": None},
+    )
+    run.step("sleep", {"seconds": 60})
+    assert reasons(run) == []  # a job runs: waiting is right
+    run.step("check_session_idle", {"session": "s"}, observed={"session": "s", "idle": True})
+    run.step("sleep", {"seconds": 60})
+    assert reasons(run) == ["waiting while every session is idle"]
+
+
+def test_steps_budget_nearly_spent(new_run) -> None:
+    run = new_run()
+    run.started(max_steps=10)
+    for n in range(8):
+        run.step("create_file", {"path": f"{n}.py"})
+    assert reasons(run) == []
+    run.step("create_file", {"path": "9.py"})
+    assert reasons(run) == ["steps budget 90% spent"]
+
+
+def test_evals_budget_spent(new_run) -> None:
+    run = new_run()
+    run.started(max_evals=1)
+    run.step("eval", eval_score=1.0)
+    assert reasons(run) == ["evals budget 100% spent"]
+
+
+def test_time_budget_nearly_spent(new_run) -> None:
+    run = new_run()
+    began = run.started(max_seconds=100).occurred_at.ToDatetime(tzinfo=run.clock.tzinfo)
+    assert reasons(run, began + timedelta(seconds=89)) == []
+    assert reasons(run, began + timedelta(seconds=95)) == ["time budget 95% spent"]
+
+
+def test_an_ended_run_needs_no_attention(new_run) -> None:
+    run = new_run()
+    run.started()
+    for _ in range(3):
+        run.step(success=False)
+    run.ended()
+    assert reasons(run) == []

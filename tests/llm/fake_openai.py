@@ -1,0 +1,76 @@
+"""A loopback server that speaks OpenAI-compatible chat completions with tools."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from fake_model_api import LoopbackModelAPI, RequestRejected, prompt_size
+
+
+class FakeOpenAI(LoopbackModelAPI):
+    """Checks requests the way vLLM does (in part) and answers queued replies.
+
+    A queued reply is {"content": str | None, "tool_calls": [(name, arguments_text), ...],
+    "usage": False to leave usage out}.
+    """
+
+    path = "/v1/chat/completions"
+
+    def check_request(self, body: dict[str, Any], headers: Any) -> None:
+        for field in ("model", "messages"):
+            if field not in body:
+                raise RequestRejected(f"{field}: Field required")
+        announced: set[str] = set()
+        for message in body["messages"]:
+            if message["role"] not in ("system", "user", "assistant", "tool"):
+                raise RequestRejected(f"unexpected role {message['role']!r}")
+            for call in message.get("tool_calls", []):
+                try:
+                    json.loads(call["function"]["arguments"])
+                except json.JSONDecodeError as error:
+                    raise RequestRejected("tool call arguments must be JSON text") from error
+                announced.add(call["id"])
+            # With native tools, every tool result must answer an announced call.
+            native = "tools" in body
+            if (
+                native
+                and message["role"] == "tool"
+                and message.get("tool_call_id") not in announced
+            ):
+                raise RequestRejected("tool message with no matching assistant tool call")
+        for tool in body.get("tools", []):
+            if tool.get("type") != "function" or "parameters" not in tool.get("function", {}):
+                raise RequestRejected("tools must be {type: function, function: {parameters}}")
+
+    def build_reply(self, body: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
+        calls = [
+            {
+                "id": f"chatcmpl-tool-{uuid.uuid4().hex[:16]}",
+                "type": "function",
+                "function": {"name": name, "arguments": arguments},
+            }
+            for name, arguments in reply.get("tool_calls", [])
+        ]
+        message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
+        if calls:
+            message["tool_calls"] = calls
+        answer: dict[str, Any] = {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:16]}",
+            "object": "chat.completion",
+            "model": body["model"],
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}
+            ],
+        }
+        if reply.get("usage", True):
+            answer["usage"] = {
+                "prompt_tokens": prompt_size(body),
+                "completion_tokens": 9,
+                "total_tokens": prompt_size(body) + 9,
+            }
+        return answer
+
+    def error_body(self, status: int, message: str = "") -> dict[str, Any]:
+        return {"error": {"type": "BadRequestError", "code": status, "message": message}}
