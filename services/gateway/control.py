@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from apollo.v1 import events_pb2 as pb
@@ -51,18 +52,23 @@ class GuidanceRequest:
     channel: str
 
 
-def guidance_body(request: GuidanceRequest) -> pb.GuidanceSubmitted:
-    """The event body; raises `InvalidGuidance` with a message the annotator can act on."""
-    if request.kind not in GUIDANCE_KINDS:
-        raise InvalidGuidance(f"kind {request.kind!r} is not one of {', '.join(GUIDANCE_KINDS)}")
-    if not request.text.strip() and not request.flag_steps:
+def check_guidance(text: str, kind: str, flag_steps: Sequence[int]) -> None:
+    """Raise `InvalidGuidance` with a message the annotator can act on."""
+    if kind not in GUIDANCE_KINDS:
+        raise InvalidGuidance(f"kind {kind!r} is not one of {', '.join(GUIDANCE_KINDS)}")
+    if not text.strip() and not flag_steps:
         raise InvalidGuidance("write some guidance text or flag at least one step")
-    if len(request.text) > MAX_GUIDANCE_CHARS:
+    if len(text) > MAX_GUIDANCE_CHARS:
         raise InvalidGuidance(f"guidance text is over {MAX_GUIDANCE_CHARS:,} characters")
-    if len(request.flag_steps) > MAX_FLAGGED_STEPS:
+    if len(flag_steps) > MAX_FLAGGED_STEPS:
         raise InvalidGuidance(f"flag at most {MAX_FLAGGED_STEPS} steps at once")
-    if any(not 0 <= step <= MAX_STEP_INDEX for step in request.flag_steps):
+    if any(not 0 <= step <= MAX_STEP_INDEX for step in flag_steps):
         raise InvalidGuidance("flagged steps are step indices: whole numbers from 0")
+
+
+def guidance_body(request: GuidanceRequest) -> pb.GuidanceSubmitted:
+    """The event body of a checked request."""
+    check_guidance(request.text, request.kind, request.flag_steps)
     return pb.GuidanceSubmitted(
         annotator=request.annotator,
         kind=GUIDANCE_KINDS[request.kind],

@@ -12,7 +12,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from services.gateway import http_routes, http_stream, metrics
 from services.gateway.bootstrap import Gateway
 from services.gateway.control import (
-    InvalidGuidance,
     StartUnavailable,
     TrajectoryAlreadyEnded,
     UnknownTrajectory,
@@ -31,7 +30,6 @@ SECURITY_HEADERS = {
 _ERRORS: dict[type[Exception], int] = {
     UnknownTrajectory: status.HTTP_404_NOT_FOUND,
     TrajectoryAlreadyEnded: status.HTTP_409_CONFLICT,
-    InvalidGuidance: status.HTTP_422_UNPROCESSABLE_CONTENT,
     StartUnavailable: status.HTTP_501_NOT_IMPLEMENTED,
 }
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.gateway.attention import MAX_HEARTBEAT_SECONDS
-from services.gateway.control import MAX_FLAGGED_STEPS, MAX_GUIDANCE_CHARS, MAX_STEP_INDEX
+from services.gateway.control import (
+    MAX_FLAGGED_STEPS,
+    MAX_GUIDANCE_CHARS,
+    MAX_STEP_INDEX,
+    check_guidance,
+)
 
 
 class _Body(BaseModel):
@@ -79,6 +84,12 @@ class GuidanceIn(_Body):
         max_length=MAX_FLAGGED_STEPS,
         description="Step indices (from 0) marked as wrong, for the judge",
     )
+
+    @model_validator(mode="after")
+    def _deliverable(self) -> GuidanceIn:
+        # The same rules as gRPC, so both channels refuse the same input with the same words.
+        check_guidance(self.text, self.kind, self.flag_steps)
+        return self
 
 
 class EventId(BaseModel):

@@ -51,12 +51,13 @@ class LocalBackend:
     def spec(self) -> ModelSpecData:
         return self._spec
 
-    def _model(self) -> LocalModel:
+    def loaded_model(self) -> LocalModel:
+        """The loaded model, loading it (blocking) on first use."""
         return load_local_model(self._directory)
 
     async def load(self) -> None:
         """Load (on first use, convert) the model off the event loop; call it at start-up."""
-        await asyncio.to_thread(self._model)
+        await asyncio.to_thread(self.loaded_model)
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         """Generate an answer and parse its tool call; unparseable text gives no call."""
@@ -78,12 +79,12 @@ class LocalBackend:
 
     def count_tokens(self, messages: Sequence[ChatMessage], tools: Sequence[ToolDefinition]) -> int:
         """Exact: the length of the chat-templated prompt, generation prompt included."""
-        return len(self._model().template(render_text_conversation(messages, tools)))
+        return len(self.loaded_model().template(render_text_conversation(messages, tools)))
 
     def _generate(
         self, conversation: list[dict[str, str]], sampling: SamplingParams
     ) -> tuple[str, int, int]:
-        loaded = self._model()
+        loaded = self.loaded_model()
         prompt_ids = loaded.template(conversation)
         room = loaded.context_tokens - len(prompt_ids)
         if room <= 0:

@@ -132,7 +132,10 @@ class PolicyService:
             log.error("cannot take turn", trajectory_id=trajectory_id, error=str(error))
             return
         request = to_model_request(upcoming.prompt)
-        tokens = lease.backend.count_tokens(request.messages, request.tools)
+        # Off the event loop: the local tokenizer (and its first model load) takes a while.
+        tokens = await asyncio.to_thread(
+            lease.backend.count_tokens, request.messages, request.tools
+        )
         summary = summary_request(state, upcoming, tokens)
         if summary is not None:
             metrics.SUMMARIES_REQUESTED.inc()

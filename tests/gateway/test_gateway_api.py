@@ -157,7 +157,8 @@ async def test_operational_routes_and_security_headers(wired, tmp_path) -> None:
         health = await client.get("/healthz")
         await client.get("/api/me")
         scrape = await client.get("/metrics")
-    assert index.text == "<h1>Apollo</h1>" and script.text == "1;"
+    assert index.text == "<h1>Apollo</h1>"
+    assert script.text == "1;"
     assert "script-src 'self'" in index.headers["content-security-policy"]
     assert health.status_code == 200
     assert 'apollo_gateway_http_requests_total{route="/api/me",status="401"}' in scrape.text

@@ -51,7 +51,8 @@ async def test_a_new_user_gets_a_token_that_finds_it(stores) -> None:
     users, _ = stores
     user, token = await users.add("ada", Role.ANNOTATOR)
     assert (user.name, user.role) == ("ada", Role.ANNOTATOR)
-    assert token.startswith(TOKEN_PREFIX) and len(token) > 40
+    assert token.startswith(TOKEN_PREFIX)
+    assert len(token) > 40
     assert await users.by_token(token) == user
     assert await users.by_token(token + "x") is None
     assert await users.users() == [user]
@@ -99,4 +100,5 @@ async def test_postgres_keeps_only_the_hash(pg_dsn) -> None:
         stored = await connection.fetchval("SELECT token_hash FROM users WHERE name = 'ada'")
     finally:
         await connection.close()
-    assert stored == token_hash(token) and token not in stored
+    assert stored == token_hash(token)
+    assert token not in stored

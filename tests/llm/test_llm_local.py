@@ -62,7 +62,7 @@ def local_backend() -> LocalBackend:
 
 @pytest.fixture(scope="module")
 def loaded(local_backend: LocalBackend) -> LocalModel:
-    return local_backend._model()
+    return local_backend.loaded_model()
 
 
 @pytest.mark.integration

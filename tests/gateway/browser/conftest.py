@@ -81,9 +81,12 @@ def page(browser: Browser, gateway_url: str, dialogs: list[str]) -> Iterator[Pag
         dialogs.append(dialog.message)
         dialog.dismiss()
 
+    errors: list[str] = []
     tab.on("dialog", record)
+    tab.on("pageerror", lambda error: errors.append(str(error)))
     yield tab
     context.close()
+    assert errors == [], "the web app threw uncaught errors"
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 FILE_TOOLS = ("create_file", "edit_file")
-END_STATUS = {"END_REASON_ERROR": "error", "END_REASON_CANCELLED": "cancelled"}
+END_STATUS = {"END_REASON_ERROR": "failed", "END_REASON_CANCELLED": "cancelled"}
 
 
 def _arguments(action: dict[str, Any]) -> dict[str, Any]:

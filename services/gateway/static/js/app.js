@@ -17,13 +17,15 @@ function closeView() {
   view = null;
 }
 
+const trajectoryHash = (id) => `#/trajectories/${encodeURIComponent(id)}`;
+
 function route() {
   if (!me) return;
   closeView();
   const match = location.hash.match(/^#\/trajectories\/(.+)$/);
   view = match
     ? showTrajectory(app, decodeURIComponent(match[1]), me)
-    : showList(app, { onOpen: (id) => { location.hash = `#/trajectories/${encodeURIComponent(id)}`; } });
+    : showList(app, { onOpen: (id) => { location.hash = trajectoryHash(id); } });
 }
 
 async function signIn() {

@@ -8,7 +8,8 @@ const PERIOD_SECONDS = 15;
 export function trackAttention(trajectoryId) {
   const timer = setInterval(() => {
     if (document.visibilityState !== "visible" || !document.hasFocus()) return;
-    api.attention(trajectoryId, PERIOD_SECONDS).catch(() => {}); // a lost beat is not worth an alert
+    // A lost beat under-counts 15 s; not worth interrupting the annotator for.
+    api.attention(trajectoryId, PERIOD_SECONDS).catch(() => {});
   }, PERIOD_SECONDS * 1000);
   return { stop: () => clearInterval(timer) };
 }

@@ -29,8 +29,11 @@ export function fromTemplate(id) {
   return document.getElementById(id).content.firstElementChild.cloneNode(true);
 }
 
+const NOT_TYPED_INTO = new Set(["checkbox", "radio", "button", "submit", "reset"]);
+
 /** True when keyboard focus is in a text field, where shortcuts must not fire. */
 export function isTyping(target) {
-  return target instanceof HTMLElement
-    && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.tagName === "INPUT") return !NOT_TYPED_INTO.has(target.type);
+  return target.isContentEditable || ["TEXTAREA", "SELECT"].includes(target.tagName);
 }

@@ -70,7 +70,7 @@ export function statusClass(status) {
   return `status-${String(status || "unknown").toLowerCase().replace(/[^a-z0-9-]/g, "-")}`;
 }
 
-const END_STATUS = { END_REASON_ERROR: "error", END_REASON_CANCELLED: "cancelled" };
+const END_STATUS = { END_REASON_ERROR: "failed", END_REASON_CANCELLED: "cancelled" };
 
 /**
  * A list row advanced by one live event, so counts move without a refetch. The server

@@ -16,7 +16,8 @@ export function createFileChanges(root, { jumpToStep }) {
     }
     root.replaceChildren(...changes.slice().reverse().map((change) =>
       el("li", {},
-        el("button", { type: "button", class: "link-button", onclick: () => jumpToStep(change.step) },
+        el("button",
+          { type: "button", class: "link-button", onclick: () => jumpToStep(change.step) },
           `#${change.step}`),
         el("span", { class: "file-tool muted" }, change.tool),
         el("span", { class: "file-path" }, change.path))));

@@ -19,7 +19,8 @@ export function fillAttention(badge, row) {
   badge.textContent = row.needs_attention ? "⚑ needs attention" : "";
   badge.title = (row.attention_reasons || []).join("\n");
   if (row.needs_attention && row.attention_reasons?.length) {
-    badge.append(el("span", { class: "attention-reasons" }, `: ${row.attention_reasons.join("; ")}`));
+    const reasons = `: ${row.attention_reasons.join("; ")}`;
+    badge.append(el("span", { class: "attention-reasons" }, reasons));
   }
 }
 
@@ -34,7 +35,8 @@ export function createHeader(root, trajectoryId) {
     title.title = trajectoryId;
     fillStatus(root.querySelector(".status-pill"), row.status);
     root.querySelector(".traj-stats").textContent =
-      `${row.steps ?? 0} steps · ${row.guidance_count ?? 0} guidance · score ${formatScore(row.final_score)}`;
+      `${row.steps ?? 0} steps · ${row.guidance_count ?? 0} guidance · `
+      + `score ${formatScore(row.final_score)}`;
     fillAttention(root.querySelector(".attention-badge"), row);
     document.title = `${taskTitle || row.task_id || "trajectory"} · Apollo`;
   }

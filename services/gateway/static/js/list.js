@@ -23,7 +23,8 @@ function renderRow(row, onOpen) {
   fillAttention(attention, row);
   const watchers = el("span", { class: "watchers" });
   fillWatchers(watchers, row.watchers);
-  const link = el("a", { href: `#/trajectories/${encodeURIComponent(row.trajectory_id)}` }, row.task_id || "(task)");
+  const href = `#/trajectories/${encodeURIComponent(row.trajectory_id)}`;
+  const link = el("a", { href }, row.task_id || "(task)");
   return el("tr", {
     class: row.needs_attention ? "needs-attention" : "",
     dataset: { trajectoryId: row.trajectory_id },
@@ -84,10 +85,14 @@ export function showList(container, { onOpen }) {
       }
       scheduleRefetch();
     },
-    onPresence({ trajectory_id: id, watchers }) {
-      const row = rows.get(id);
-      if (!row) return;
-      rows.set(id, { ...row, watchers });
+    // List presence is either one trajectory's watchers or a map of all of them.
+    onPresence(presence) {
+      const watching = presence.watching ?? { [presence.trajectory_id]: presence.watchers };
+      for (const [id, row] of rows) {
+        if (presence.watching || id in watching) {
+          rows.set(id, { ...row, watchers: watching[id] || [] });
+        }
+      }
       render();
     },
     onOpen: (reconnected) => { if (reconnected) refetch(); },

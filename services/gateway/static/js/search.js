@@ -34,7 +34,7 @@ export function createSearch(form, root) {
       at = haystack.indexOf(needle, from);
     }
     parts.push(original.slice(from));
-    element.replaceChildren(...parts.filter(Boolean).map((p) => (typeof p === "string" ? document.createTextNode(p) : p)));
+    element.replaceChildren(...parts.filter(Boolean)); // strings become text nodes
   }
 
   function show(index, scroll) {
@@ -57,7 +57,9 @@ export function createSearch(form, root) {
     const keep = Math.max(current, 0);
     clear();
     const needle = input.value.trim().toLowerCase();
-    if (needle) root.querySelectorAll(".searchable").forEach((element) => highlight(element, needle));
+    if (needle) {
+      root.querySelectorAll(".searchable").forEach((element) => highlight(element, needle));
+    }
     show(scroll ? 0 : keep, scroll);
   }
 

@@ -18,12 +18,13 @@ export function createTerminal(root) {
       return el("div", { class: "session", dataset: { session: s.session } },
         el("div", { class: "session-head" },
           el("span", { class: "session-name" }, s.session),
-          el("span", { class: s.idle ? "session-state idle" : "session-state busy" }, s.idle ? "idle" : "running")),
+          el("span", { class: `session-state ${s.idle ? "idle" : "busy"}` },
+            s.idle ? "idle" : "running")),
         s.last_command ? el("div", { class: "terminal-command" }, `$ ${s.last_command}`) : null,
         output);
     }));
     // Show the end of each output, as a terminal would.
-    root.querySelectorAll(".terminal-output").forEach((pre) => { pre.scrollTop = pre.scrollHeight; });
+    for (const pre of root.querySelectorAll(".terminal-output")) pre.scrollTop = pre.scrollHeight;
   }
 
   return {

@@ -60,7 +60,8 @@ export function createTimeline(root, { canFlag, onFlagsChange }) {
     actions.set(event.event_id, entry);
     root.querySelector(`#step-${stepOf(bodyOf(event))}`)?.removeAttribute("id"); // a retried step
     root.append(entry);
-    for (const id of bodyOf(event).delivered_guidance_ids || []) markDelivered(id, stepOf(bodyOf(event)));
+    const step = stepOf(bodyOf(event));
+    for (const id of bodyOf(event).delivered_guidance_ids || []) markDelivered(id, step);
   }
 
   function addObservation(event) {
@@ -77,7 +78,9 @@ export function createTimeline(root, { canFlag, onFlagsChange }) {
       root.querySelector(`#step-${step} .badges`)?.append(
         el("span", { class: "badge flagged" }, `flagged by ${bodyOf(event).annotator || "?"}`));
     }
-    if (deliveredAt.has(event.event_id)) markDelivered(event.event_id, deliveredAt.get(event.event_id));
+    // The action that carried it may have been rendered first (a snapshot race).
+    const step = deliveredAt.get(event.event_id);
+    if (step !== undefined) markDelivered(event.event_id, step);
   }
 
   // Verdicts decorate their action instead of adding an entry per step.

@@ -13,7 +13,7 @@ import { openStream } from "./stream.js";
 import { createTerminal } from "./terminal.js";
 import { createTimeline } from "./timeline.js";
 
-/** Shows trajectory `id` in `container` for user `me`; returns {close, focusSearch, focusGuidance}. */
+/** Shows trajectory `id` for user `me`; returns {close, focusSearch, focusGuidance}. */
 export function showTrajectory(container, id, me) {
   const view = fromTemplate("tpl-trajectory");
   container.replaceChildren(view);
@@ -64,7 +64,8 @@ export function showTrajectory(container, id, me) {
     try {
       detail = await api.trajectory(id);
     } catch (error) {
-      header.setRow({ ...header.row(), status: error.status === 404 ? "not found" : "unavailable" });
+      const status = error.status === 404 ? "not found" : "unavailable";
+      header.setRow({ ...header.row(), status });
       return;
     }
     header.setRow(detail.summary || header.row());
