@@ -20,7 +20,7 @@ async def main() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await ensure_topics(settings.kafka)
-    await run(settings, stop, settings.metrics_port)
+    await run(settings, stop)
 
 
 if __name__ == "__main__":

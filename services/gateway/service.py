@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import structlog
@@ -90,10 +92,12 @@ async def _refresh_drift(gateway: Gateway, every_s: float) -> None:
         gateway.live.refresh()
 
 
-async def _start_http(gateway: Gateway, settings: GatewaySettings) -> tuple[_EmbeddedServer, int]:
+async def _start_http(
+    gateway: Gateway, settings: GatewaySettings, background: list[asyncio.Task]
+) -> tuple[_EmbeddedServer, int]:
     server = _EmbeddedServer(
         uvicorn.Config(
-            create_app(gateway, health=lambda: True),
+            create_app(gateway, health=lambda: all(not task.done() for task in background)),
             host=settings.gateway_host,
             port=settings.gateway_port,
             log_config=None,
@@ -122,7 +126,7 @@ async def serving(
     try:
         await asyncio.wait_for(feed.ready.wait(), FEED_READY_TIMEOUT_S)
         await gateway.live.load_running()
-        http, http_port = await _start_http(gateway, settings)
+        http, http_port = await _start_http(gateway, settings, background)
         grpc_server, grpc_port = await start_grpc_server(
             gateway, settings.gateway_host, settings.gateway_grpc_port
         )
@@ -139,18 +143,27 @@ async def serving(
         await asyncio.gather(*background, return_exceptions=True)
 
 
-async def run(settings: GatewaySettings, stop: asyncio.Event, metrics_port: int) -> None:
+def write_atomically(path: Path, text: str) -> None:
+    """Write so that a reader (the supervisor) never sees half a file."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+async def run(settings: GatewaySettings, stop: asyncio.Event) -> None:
     """Run the gateway until `stop` is set."""
     async with (
         KafkaBus(settings.kafka, client_id="apollo-gateway") as bus,
         pg_gateway(settings, bus) as gateway,
         serving(gateway, KafkaLogFeed(settings.kafka), settings) as served,
     ):
-        health = ObservabilityServer(metrics_port, lambda: served.healthy() and bus.healthy)
+        health = ObservabilityServer(
+            settings.metrics_port, lambda: served.healthy() and bus.healthy
+        )
         health.start()
         try:
             if settings.gateway_url_file is not None:
-                settings.gateway_url_file.write_text(served.as_json())
+                write_atomically(settings.gateway_url_file, served.as_json())
             log.info("gateway started", http=served.http, grpc=served.grpc, metrics=health.port)
             print(f"gateway_url={served.http} grpc={served.grpc}", flush=True)
             await stop.wait()

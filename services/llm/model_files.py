@@ -26,12 +26,13 @@ class ModelFetchError(RuntimeError):
 
 
 def models_dir() -> Path:
-    """APOLLO_MODEL_DIR, else $APOLLO_HOME/models, else ~/.local/share/apollo/models."""
+    """APOLLO_MODEL_DIR, else ~/.cache/apollo/models.
+
+    Not under APOLLO_HOME: models are read-only and shared by every stack on the machine.
+    """
     if configured := os.environ.get("APOLLO_MODEL_DIR"):
         return Path(configured).expanduser()
-    home = os.environ.get("APOLLO_HOME")
-    root = Path(home).expanduser() if home else Path.home() / ".local" / "share" / "apollo"
-    return root / "models"
+    return Path.home() / ".cache" / "apollo" / "models"
 
 
 def gguf_path(directory: Path | None = None) -> Path:

@@ -14,17 +14,14 @@ from services.llm.model_files import GGUF_NAME, ModelFetchError, fetch_local_mod
 pytestmark = pytest.mark.timeout(30)
 
 
-def test_the_models_dir_follows_the_environment(
+def test_the_models_dir_is_shared_by_every_stack_unless_configured(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("APOLLO_MODEL_DIR", raising=False)
     monkeypatch.setenv("APOLLO_HOME", str(tmp_path / "home"))
-    assert models_dir() == tmp_path / "home" / "models"
+    assert models_dir() == Path.home() / ".cache" / "apollo" / "models"
     monkeypatch.setenv("APOLLO_MODEL_DIR", str(tmp_path / "elsewhere"))
     assert models_dir() == tmp_path / "elsewhere"
-    monkeypatch.delenv("APOLLO_MODEL_DIR")
-    monkeypatch.delenv("APOLLO_HOME")
-    assert models_dir() == Path.home() / ".local" / "share" / "apollo" / "models"
 
 
 def fake_wheel(directory: Path, payload: bytes) -> Path:

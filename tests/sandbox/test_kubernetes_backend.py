@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -32,14 +34,16 @@ class FakeExec:
 
     def write_stdin(self, data: bytes) -> None:
         self.stdin.append(data)
-        nonce = data.split(b"__APOLLO_DONE_%s_%d__")[1].split()[0] if b"DONE" in data else b""
-        self.pending.append(b"hello from the pod\n__APOLLO_DONE_" + nonce + b"_0__\n")
+        # Session ends each command line with: printf '…DONE_%s_%d…' NONCE $?
+        nonce = data.split(b"__APOLLO_DONE_%s_%d__")[1].split()[1]
+        self.pending.append(b"hello from the pod\n\n__APOLLO_DONE_" + nonce + b"_0__\n")
 
     def is_open(self) -> bool:
         return self.open
 
     def update(self, timeout: float) -> None:
-        """Frames arrive at once in the fake."""
+        if not self.pending:
+            time.sleep(0.01)  # as a real websocket would wait for a frame
 
     def read_stdout(self, timeout: float) -> bytes:
         return self.pending.pop(0) if self.pending else b""
@@ -132,7 +136,11 @@ async def test_a_session_runs_over_exec_and_release_deletes_the_pod(spec: Sandbo
     await backend.prepare(spec)  # a restarted service finds its pod (409) and reuses it
     session = Session("session_1", spec, backend)
     run, restarted = await session.start("echo hi")
-    await run.done.wait()
+    try:
+        await asyncio.wait_for(run.done.wait(), 5)
+    finally:
+        if not run.done.is_set():
+            api.execs[0].close()  # else its reader thread would outlive the test
     assert restarted
     assert run.exit_code == 0
     assert run.output.text() == "hello from the pod\n"

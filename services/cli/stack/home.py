@@ -32,6 +32,10 @@ class ApolloHome:
         return self.root / "logs"
 
     @property
+    def gateway_file(self) -> Path:
+        return self.root / "gateway.json"
+
+    @property
     def state_file(self) -> Path:
         return self.root / "stack.json"
 

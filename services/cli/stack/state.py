@@ -26,6 +26,7 @@ class StackState:
     postgres_dsn: str = ""
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     gateway_url: str | None = None
+    gateway_grpc: str | None = None
     error: str = ""
 
     def save(self, path: Path) -> None:

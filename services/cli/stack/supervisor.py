@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import time
@@ -51,6 +52,7 @@ class Supervisor:
 
     async def start(self) -> None:
         """Start everything, in dependency order, and publish the addresses."""
+        self.home.gateway_file.unlink(missing_ok=True)
         self.state.save(self.home.state_file)
         self.broker.start()
         self.postgres.start()
@@ -63,6 +65,7 @@ class Supervisor:
             self.runners.append(runner)
             self.state.services[name] = ServiceProcess(runner.pid, runner.metrics_port)
         await self._wait_until_healthy()
+        self._note_gateway()
         self.state.phase = "ready"
         self.state.save(self.home.state_file)
         log.info("stack ready", broker=self.broker.address, services=list(self.state.services))
@@ -92,8 +95,18 @@ class Supervisor:
                 )
             await asyncio.sleep(0.2)
 
+    def _note_gateway(self) -> None:
+        """The gateway writes its bound addresses once it listens; it is healthy by now."""
+        try:
+            addresses = json.loads(self.home.gateway_file.read_text())
+        except FileNotFoundError:
+            return  # no gateway in this stack
+        self.state.gateway_url = addresses["http"]
+        self.state.gateway_grpc = addresses["grpc"]
+
     def _service_env(self) -> dict[str, str]:
         return {
+            "APOLLO_GATEWAY_URL_FILE": str(self.home.gateway_file),
             "APOLLO_KAFKA": self.broker.address,
             "APOLLO_POSTGRES_DSN": self.postgres.dsn,
             "APOLLO_BLOB_DIR": str(self.home.blobs_dir),
