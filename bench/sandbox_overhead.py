@@ -1,5 +1,5 @@
 """`python -m bench.sandbox_overhead`: a no-op `run_command "true"` through the sandbox vs a
-bare subprocess, p50/p99, as JSON lines."""
+bare subprocess, and a fresh session (a new bwrap) vs a bare bash start, p50/p99, as JSON lines."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ from services.sandbox.bubblewrap import BubblewrapBackend
 from services.sandbox.handlers import handle_action_proposed
 from services.sandbox.ledger import InMemoryExecutionLedger, TrajectoryRecord
 from services.sandbox.registry import Runtimes
+from services.sandbox.sessions import Session
 from services.sandbox.taskpacks import TaskCatalog
 
 CALLS = 300
+SESSION_STARTS = 60
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -58,22 +60,40 @@ async def _sandboxed(root: Path) -> list[float]:
     return samples
 
 
-def main() -> None:
-    """Print p50 and p99 of both, with their ratio."""
-    root = Path(tempfile.mkdtemp(prefix="apollo-bench-"))
-    root.chmod(0o711)
-    try:
-        sandboxed = asyncio.run(_sandboxed(root))
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    bare = _bare()
+def _bare_shells() -> list[float]:
+    samples = []
+    for _ in range(SESSION_STARTS):
+        started = time.perf_counter()
+        subprocess.run(["/bin/bash", "--noprofile", "--norc", "-c", "true"], check=True)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+async def _fresh_sessions(root: Path) -> list[float]:
+    """A new session's first command: a new bwrap sandbox and shell, then `true`."""
+    catalog = TaskCatalog()
+    runtimes = Runtimes(catalog, BubblewrapBackend(), InMemoryExecutionLedger(), root)
+    rt = await runtimes.open(TrajectoryRecord("fresh", catalog.ids()[0], 1, 3600, 0, time.time()))
+    samples = []
+    for index in range(SESSION_STARTS):
+        session = Session(f"bench_{index}", rt.sessions.spec, BubblewrapBackend())
+        started = time.perf_counter()
+        run, _ = await session.start("true")
+        await run.done.wait()
+        samples.append((time.perf_counter() - started) * 1000)
+        await session.kill()
+    await runtimes.close_all()
+    return samples
+
+
+def _print(bench: str, sandboxed: list[float], bare: list[float]) -> None:
     for metric, (ours, base) in zip(
         ("p50_ms", "p99_ms"),
         zip(_percentiles(sandboxed), _percentiles(bare), strict=True),
         strict=True,
     ):
         line = {
-            "bench": "sandbox_overhead",
+            "bench": bench,
             "metric": metric,
             "value": round(ours, 3),
             "baseline": round(base, 3),
@@ -81,6 +101,19 @@ def main() -> None:
             "unit": "ms",
         }
         print(json.dumps(line))
+
+
+def main() -> None:
+    """Print p50 and p99 of each, with the bare baseline and their ratio."""
+    root = Path(tempfile.mkdtemp(prefix="apollo-bench-"))
+    root.chmod(0o711)
+    try:
+        sandboxed = asyncio.run(_sandboxed(root))
+        fresh = asyncio.run(_fresh_sessions(root))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    _print("sandbox_overhead", sandboxed, _bare())
+    _print("sandbox_session_start", fresh, _bare_shells())
 
 
 if __name__ == "__main__":

@@ -110,6 +110,7 @@ class Supervisor:
             "APOLLO_KAFKA": self.broker.address,
             "APOLLO_POSTGRES_DSN": self.postgres.dsn,
             "APOLLO_BLOB_DIR": str(self.home.blobs_dir),
+            "APOLLO_SANDBOX_WORKSPACE_ROOT": str(self.home.root / "workspaces"),
         }
 
     async def watch(self, stop: asyncio.Event) -> None:
