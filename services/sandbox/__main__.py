@@ -9,9 +9,11 @@ from services.eventlog.admin import ensure_topics
 from services.eventlog.blobs import DirectoryBlobStore
 from services.eventlog.bus import KafkaBus
 from services.eventlog.observability import ObservabilityServer, configure_logging
+from services.eventlog.pg_archive import PgArchive
 from services.eventlog.processed import PgProcessedEvents
 from services.sandbox.backend import SandboxBackend
 from services.sandbox.bubblewrap import BubblewrapBackend
+from services.sandbox.history import ArchiveHistory
 from services.sandbox.limits import ResourceLimits
 from services.sandbox.pg_ledger import PgExecutionLedger
 from services.sandbox.registry import Runtimes
@@ -44,6 +46,8 @@ async def main() -> None:
     ledger = await PgExecutionLedger.connect(settings.postgres_dsn)
     processed = await PgProcessedEvents.connect(settings.postgres_dsn)
     await processed.migrate()
+    archive = await PgArchive.connect(settings.postgres_dsn)
+    await archive.migrate()
     limits = ResourceLimits(
         processes=settings.sandbox_processes,
         cpu_seconds=settings.sandbox_cpu_seconds,
@@ -60,7 +64,7 @@ async def main() -> None:
         async with KafkaBus(settings.kafka, "apollo-sandbox", processed=processed) as bus:
             service = SandboxService(
                 bus, runtimes, ledger, DirectoryBlobStore(settings.blob_dir),
-                settings.sandbox_group,
+                settings.sandbox_group, ArchiveHistory(archive),
             )  # fmt: skip
             await service.start()
             server = ObservabilityServer(settings.metrics_port, lambda: bus.healthy).start()
@@ -71,6 +75,7 @@ async def main() -> None:
                 await service.stop()
                 server.stop()
     finally:
+        await archive.close()
         await processed.close()
         await ledger.close()
 

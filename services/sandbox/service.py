@@ -22,6 +22,7 @@ from services.sandbox.handlers import (
     handle_action_proposed,
     handle_guidance_submitted,
 )
+from services.sandbox.history import NoHistory, TrajectoryHistory
 from services.sandbox.ledger import ActionRecord, ActionState, ExecutionLedger, TrajectoryRecord
 from services.sandbox.metrics import DUPLICATES, IGNORED, INTERRUPTED
 from services.sandbox.registry import InvalidTrajectoryId, Runtimes, check_trajectory_id
@@ -41,8 +42,10 @@ class SandboxService:
         ledger: ExecutionLedger,
         blobs: BlobStore,
         group: str = SANDBOX_GROUP,
+        history: TrajectoryHistory | None = None,
     ) -> None:
         self._bus = bus
+        self._history = history or NoHistory()
         self.runtimes = runtimes
         self._ledger = ledger
         self._blobs = blobs
@@ -113,6 +116,14 @@ class SandboxService:
         known = await self._ledger.trajectory(event.trajectory_id)
         if known is not None and known.ended:
             return  # a re-delivered start of a finished trajectory
+        if known is None and await self._history.has_ended(event.trajectory_id):
+            # Imported or replayed history: its actions were observed long ago, elsewhere.
+            IGNORED.inc()
+            log.info(
+                "not running a trajectory the archive shows ended",
+                trajectory_id=event.trajectory_id,
+            )
+            return
         try:
             check_trajectory_id(event.trajectory_id)
             pack = self.runtimes.catalog.get(started.task_id)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from apollo.v1 import events_pb2 as pb
+from services.eventlog.archive import InMemoryArchive
 from services.eventlog.blobs import InMemoryBlobStore
 from services.eventlog.codec import decode, encode
 from services.eventlog.events import new_event
@@ -18,6 +19,7 @@ from services.eventlog.memory_bus import InMemoryBus
 from services.eventlog.subscription import Delivery
 from services.eventlog.topics import TRAJECTORIES
 from services.sandbox.handlers import RESTARTED_MID_ACTION
+from services.sandbox.history import ArchiveHistory
 from services.sandbox.ledger import (
     ActionRecord,
     ActionState,
@@ -51,8 +53,11 @@ class Harness:
         self.bus = bus
         self.ledger = ledger
         self.root = root
+        self.archive = InMemoryArchive()
         self.runtimes = Runtimes(TaskCatalog(), backend, ledger, root)
-        self.service = SandboxService(bus, self.runtimes, ledger, InMemoryBlobStore())
+        self.service = SandboxService(
+            bus, self.runtimes, ledger, InMemoryBlobStore(), history=ArchiveHistory(self.archive)
+        )
 
     def published(self, trajectory_id: str, kind: str) -> list[pb.Event]:
         """Events of `kind` the service published for a trajectory."""
@@ -213,6 +218,22 @@ async def test_actions_of_trajectories_never_started_here_are_ignored(harness, a
     assert harness.published("stranger", "observation_recorded") == []
     assert harness.published("stranger", "trajectory_ended") == []
     assert await harness.ledger.get(stray.event_id) is None
+
+
+async def test_imported_history_the_archive_shows_ended_is_never_run(harness, act) -> None:
+    begin = started("imported")
+    action = act("imported", 0, "run_command", command="touch here")
+    end = new_event(
+        pb.TrajectoryEnded(reason=pb.END_REASON_FINISHED, steps=1),
+        trajectory_id="imported",
+        service="sandbox",
+    )
+    # `apollo import` archives first, then publishes.
+    await harness.archive.append([(TRAJECTORIES.name, e) for e in (begin, action, end)])
+    await harness.bus.publish_many([begin, action, end])
+    await harness.settle()
+    assert harness.published("imported", "observation_recorded") == []
+    assert not (harness.root / "imported").exists()
 
 
 async def test_bad_tool_arguments_get_an_error_and_the_trajectory_goes_on(harness) -> None:
