@@ -1,4 +1,4 @@
-"""`apollo demo`: the main job on the embedded stack."""
+"""`apollo demo`: the main job on the embedded stack, end to end."""
 
 from __future__ import annotations
 
@@ -8,39 +8,42 @@ import json
 import typer
 from rich.console import Console
 
-from services.cli.connection import resolve_connection, running_stack
-from services.cli.importing import import_events, read_export
-from services.cli.log_commands import events as print_events
-from services.cli.samples import SAMPLE_TRAJECTORY
+from services.cli.connection import running_stack
+from services.cli.gateway_commands import add_account
+from services.cli.run_commands import start_run, started_event
 from services.cli.stack.home import ApolloHome
 from services.cli.stack_commands import up
-from services.trajectory.fold import fold
+from services.gateway.users import Role
+from services.sandbox.taskpacks import TaskCatalog
 
 console = Console(stderr=True)
 
+DEMO_TASK = "data-filtering-dedup"
+# Small enough for 2 CPU cores in minutes, large enough to show summaries and guidance.
+DEMO_STEPS = 8
+DEMO_SUMMARY_THRESHOLD = 1500
+
 
 def demo(as_json: bool = typer.Option(False, "--json", help="Print only the result JSON.")) -> None:
-    """Start the stack if needed, import the built-in sample trajectory and show it."""
-    if running_stack(ApolloHome.resolve()) is None:
+    """Run a built-in task with the local model while a simulated annotator steers it."""
+    home = ApolloHome.resolve()
+    if running_stack(home) is None:
         up(detach=True)
-    sample = read_export(SAMPLE_TRAJECTORY)
-    trajectory = fold(sample)
-    outcome = asyncio.run(import_events(resolve_connection(), sample))
+    stack = running_stack(home)
+    if stack is None or not stack.gateway_url:
+        console.print("[red]The stack has no gateway; is APOLLO_SERVICES narrowing it?[/red]")
+        raise typer.Exit(1)
+    token = asyncio.run(add_account(stack.postgres_dsn, None, Role.ADMIN))
+    pack = TaskCatalog().get(DEMO_TASK)
+    started = started_event(pack, "local", DEMO_STEPS, DEMO_SUMMARY_THRESHOLD)
     if not as_json:
         console.print(
-            f"Imported the sample trajectory ({outcome['added']} new events, "
-            f"{outcome['skipped']} already archived):"
+            f"Running [bold]{DEMO_TASK}[/bold] with the local model for {DEMO_STEPS} steps; "
+            f"watch it live at {stack.gateway_url}/#/trajectories/{started.trajectory_id}"
         )
-        print_events(trajectory.trajectory_id, follow=False)
-    result = {
-        "trajectory_id": trajectory.trajectory_id,
-        "steps": len(trajectory.steps),
-        "score": trajectory.final_score,
-        "summaries": len(trajectory.summaries),
-        "guidance_submitted": len(trajectory.guidance),
-        "guidance_delivered": len(trajectory.delivered_guidance_ids),
-        "ui_url": None,
-    }
-    print(json.dumps(result))
+    result = start_run(pack, started, wait=True, quiet=as_json, simulated_annotator=True)
+    result["ui_url"] = stack.gateway_url
     if not as_json:
+        console.print(f"UI: {stack.gateway_url}  token (admin): {token}")
         console.print("The stack keeps running; `apollo down` stops it.")
+    print(json.dumps(result))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 
 import grpc
 import typer
@@ -27,7 +28,9 @@ users_app = typer.Typer(help="Annotator accounts and their API tokens.", no_args
 WATCH_ROWS = 30
 
 
-async def _add_user(dsn: str, name: str, role: Role) -> str:
+async def add_account(dsn: str, name: str | None, role: Role) -> str:
+    """Create an account (named `<role>-<random>` when no name is given); its API token."""
+    name = name or f"{role.value}-{uuid.uuid4().hex[:8]}"
     store = await PgUserStore.connect(dsn)
     try:
         await store.migrate()
@@ -45,7 +48,7 @@ def add_user(
     """Create a user; the API token is printed once, on the last line."""
     try:
         dsn = resolve_connection().postgres_dsn
-        token = asyncio.run(_add_user(dsn, name, role))
+        token = asyncio.run(add_account(dsn, name, role))
     except (NoStackRunning, DuplicateUser, InvalidUserName) as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error

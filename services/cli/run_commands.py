@@ -11,11 +11,15 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from apollo.v1 import events_pb2 as pb
-from services.cli.connection import NoStackRunning, resolve_connection
+from services.cli.connection import NoStackRunning, resolve_connection, running_stack
+from services.cli.gateway_commands import add_account
+from services.cli.simulated_annotator import SimulatedAnnotator, hints_of
+from services.cli.stack.home import ApolloHome
 from services.eventlog.bus import KafkaBus
 from services.eventlog.events import new_event, new_event_id
 from services.eventlog.pg_archive import PgArchive
 from services.eventlog.tail import tail_trajectory
+from services.gateway.users import Role
 from services.policy.scripts import SCRIPT_LABEL, script_label
 from services.sandbox.taskpacks import TaskCatalog, TaskPack, TaskPackError
 from services.sandbox.tool_args import tool_specs
@@ -121,16 +125,36 @@ def _progress_line(state: Trajectory) -> str:
     )
 
 
-async def _run(kafka: str, started: pb.Event, wait: bool, quiet: bool) -> dict | None:
+async def _run(
+    kafka: str, started: pb.Event, wait: bool, quiet: bool, annotator: SimulatedAnnotator | None
+) -> dict | None:
     async with KafkaBus(kafka, client_id="apollo-cli-run") as bus:
         await bus.publish(started)
     if not wait:
         return None
-    if quiet:
-        return outcome(await _follow(kafka, started.trajectory_id, None))
-    columns = (SpinnerColumn(), TextColumn("{task.description}"))
-    with Progress(*columns, console=console, transient=True) as progress:
-        return outcome(await _follow(kafka, started.trajectory_id, progress))
+    watching = asyncio.create_task(annotator.run()) if annotator else None
+    try:
+        if quiet:
+            return outcome(await _follow(kafka, started.trajectory_id, None))
+        columns = (SpinnerColumn(), TextColumn("{task.description}"))
+        with Progress(*columns, console=console, transient=True) as progress:
+            return outcome(await _follow(kafka, started.trajectory_id, progress))
+    finally:
+        if watching is not None:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+
+
+def _simulated_annotator(pack: TaskPack, trajectory_id: str) -> SimulatedAnnotator:
+    stack = running_stack(ApolloHome.resolve())
+    if stack is None or not stack.gateway_url:
+        raise typer.BadParameter(
+            "the simulated annotator needs a running stack with a gateway", param_hint="--annotator"
+        )
+    token = asyncio.run(add_account(stack.postgres_dsn, None, Role.ANNOTATOR))
+    hints = hints_of(pack.root / "hints.md")
+    return SimulatedAnnotator(stack.gateway_url, token, trajectory_id, hints)
 
 
 def run(
@@ -143,6 +167,9 @@ def run(
         100_000, min=1, help="Summarize when the prompt reaches this many tokens."
     ),
     wait: bool = typer.Option(False, help="Wait for the end and print its outcome."),
+    annotator: str = typer.Option(
+        "none", help="'simulated': send the task's hints when drift signals fire (needs --wait)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
 ) -> None:
     """Start a trajectory; print its id, or with --wait how it ended."""
@@ -150,16 +177,26 @@ def run(
         pack = TaskCatalog().get(task)
     except TaskPackError as error:
         raise typer.BadParameter(str(error), param_hint="--task") from error
+    if annotator not in ("none", "simulated"):
+        raise typer.BadParameter("use none or simulated", param_hint="--annotator")
     started = started_event(pack, policy, max_steps, summary_threshold)
-    connection = _connection()
     if not as_json and not wait:
         console.print(f"started {task} with {policy}")
-    result = asyncio.run(_run(connection.kafka, started, wait, quiet=as_json))
+    result = start_run(pack, started, wait, as_json, annotator == "simulated")
     if result is None:
         typer.echo(json.dumps({"trajectory_id": started.trajectory_id}) if as_json
                    else started.trajectory_id)  # fmt: skip
     else:
         typer.echo(json.dumps(result))
+
+
+def start_run(
+    pack: TaskPack, started: pb.Event, wait: bool, quiet: bool, simulated_annotator: bool
+) -> dict | None:
+    """Publish the start; with `wait`, follow (and maybe annotate) to the end: its outcome."""
+    connection = _connection()
+    annotator = _simulated_annotator(pack, started.trajectory_id) if simulated_annotator else None
+    return asyncio.run(_run(connection.kafka, started, wait, quiet, annotator))
 
 
 async def _archived(dsn: str, trajectory_id: str) -> list[pb.Event]:
