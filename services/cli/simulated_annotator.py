@@ -38,13 +38,17 @@ class SimulatedAnnotator:
     trajectory_id: str
     hints: list[str]
     poll_s: float = 0.5
+    # Tests pass an in-process transport; by default it is the network.
+    transport: httpx.AsyncBaseTransport | None = None
     sent: int = 0
     _last_hint_step: int = field(default=-STEPS_BETWEEN_HINTS)
 
     async def run(self) -> int:
         """Watch until the trajectory ends or the hints run out; return how many were sent."""
         headers = {"Authorization": f"Bearer {self.token}"}
-        async with httpx.AsyncClient(base_url=self.gateway_url, headers=headers) as client:
+        async with httpx.AsyncClient(
+            base_url=self.gateway_url, headers=headers, transport=self.transport
+        ) as client:
             while self.sent < len(self.hints):
                 reply = await client.get(f"/api/trajectories/{self.trajectory_id}")
                 if reply.status_code == 200:
