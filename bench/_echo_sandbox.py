@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.bus import Bus, Delivery, Subscription
 from services.eventlog.events import new_event
@@ -15,6 +17,9 @@ class EchoSandbox:
         self._bus = bus
         self._group = group
         self._budgets: dict[str, pb.Budgets] = {}
+        # Answers being published: like the real sandbox, one action's publish does not
+        # hold up the consumer, so many trajectories' steps share each broker round trip.
+        self._answering: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Subscribe to the trajectory log."""
@@ -28,7 +33,9 @@ class EchoSandbox:
         if event.HasField("trajectory_started"):
             self._budgets[event.trajectory_id] = event.trajectory_started.budgets
         elif event.HasField("action_proposed") and event.trajectory_id in self._budgets:
-            await self._bus.publish_many(self._answers(event))
+            task = asyncio.create_task(self._bus.publish_many(self._answers(event)))
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
 
     def _answers(self, event: pb.Event) -> list[pb.Event]:
         action = event.action_proposed

@@ -1,8 +1,7 @@
-"""Browser-test fixtures: a gateway, Debian's Chromium driven by Playwright, and helpers.
+"""Browser-test fixtures: the real gateway, Debian's Chromium driven by Playwright, helpers.
 
-Only `gateway` knows the gateway is the in-memory fake; switching to the real app means
-changing that fixture (and `push_event`/`create_user`, which then go through the bus
-and `apollo users add`). Tests use only `gateway_url`, `push_event` and `create_user`.
+Each test gets its own gateway (in-memory adapters, served on loopback from a thread);
+tests reach it through `gateway_url`, `push_event` and `create_user`.
 """
 
 from __future__ import annotations
@@ -12,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_gateway import FakeGateway
 from playwright.sync_api import Browser, Page, sync_playwright
+from served_gateway import ServedGateway
 
-STATIC = Path(__file__).parents[3] / "services" / "gateway" / "static"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,25 +40,25 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def gateway() -> Iterator[FakeGateway]:
-    fake = FakeGateway(STATIC).start()
-    yield fake
-    fake.stop()
+def gateway() -> Iterator[ServedGateway]:
+    served = ServedGateway().start()
+    yield served
+    served.stop()
 
 
 @pytest.fixture
-def gateway_url(gateway: FakeGateway) -> str:
+def gateway_url(gateway: ServedGateway) -> str:
     return gateway.url
 
 
 @pytest.fixture
-def push_event(gateway: FakeGateway) -> Callable[[dict[str, Any]], None]:
+def push_event(gateway: ServedGateway) -> Callable[[dict[str, Any]], None]:
     """Records an event as the agent's services would, so it streams to the browser."""
     return gateway.push_event
 
 
 @pytest.fixture
-def create_user(gateway: FakeGateway) -> Callable[..., str]:
+def create_user(gateway: ServedGateway) -> Callable[..., str]:
     """create_user(name, role="annotator") → API token."""
     return gateway.create_user
 

@@ -9,6 +9,8 @@ import pytest
 import trajectory_events as ev
 from playwright.sync_api import Page, expect
 
+from services.gateway.attention import AttentionTotal
+
 pytestmark = pytest.mark.timeout(20)
 
 
@@ -112,7 +114,8 @@ def test_attention_heartbeats_are_sent_while_the_trajectory_is_on_screen(
     open_trajectory(page, trajectory_id)
     page.bring_to_front()
     page.clock.run_for(31_000)  # two 15-second periods on the page's fake clock
+    expected = [AttentionTotal("alice", trajectory_id, 30.0)]
     deadline = time.monotonic() + 3
-    while len(gateway.attention) < 2 and time.monotonic() < deadline:
+    while gateway.call(gateway.attention.totals()) != expected and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert gateway.attention == [("alice", trajectory_id, 15)] * 2
+    assert gateway.call(gateway.attention.totals()) == expected

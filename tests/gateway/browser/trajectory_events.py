@@ -1,23 +1,24 @@
-"""Builders of Apollo events in their protobuf-JSON form, for feeding the gateway."""
+"""Builders of valid Apollo events in their protobuf-JSON form, for feeding the gateway."""
 
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from services.eventlog.events import new_event_id
 
 SAMPLE = Path(__file__).parents[3] / "services" / "cli" / "samples" / "sample_trajectory.jsonl"
 
 
 def new_trajectory_id() -> str:
-    return str(uuid.uuid4())
+    return new_event_id()
 
 
 def _event(trajectory_id: str, service: str, body_kind: str, body: dict[str, Any]):
     return {
-        "event_id": str(uuid.uuid4()),
+        "event_id": new_event_id(),
         "trajectory_id": trajectory_id,
         "occurred_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "source": {"service": service, "version": "test"},
@@ -42,6 +43,7 @@ def action(
     """An action_proposed; proto JSON omits defaults, so step 0 has no step_index."""
     body: dict[str, Any] = {
         "assistant_text": text,
+        "prompt_digest": f"sha256:step{step}",
         "tool_call": {
             "call_id": f"call_{step}",
             "name": tool,
@@ -82,7 +84,7 @@ def sample_trajectory(trajectory_id: str) -> list[dict[str, Any]]:
     text = SAMPLE.read_text()
     events = [json.loads(line) for line in text.splitlines() if line]
     renamed = {events[0]["trajectory_id"]: trajectory_id}
-    renamed |= {event["event_id"]: str(uuid.uuid4()) for event in events}
+    renamed |= {event["event_id"]: new_event_id() for event in events}
     for old, new in renamed.items():
         text = text.replace(old, new)
     return [json.loads(line) for line in text.splitlines() if line]
