@@ -31,7 +31,7 @@ from services.policy.settings import PolicySettings
 CONCURRENT = 200
 STEPS_EACH = 40
 # Each phase stops here even if unfinished, so a slow build still reports within a minute.
-PHASE_LIMIT_S = 25.0
+PHASE_LIMIT_S = 15.0
 TARGET = 500
 
 
