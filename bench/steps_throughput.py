@@ -11,13 +11,14 @@ events a step publishes, with handlers that do nothing else. Prints JSON lines.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
 
 from apollo.v1 import events_pb2 as pb
-from bench.step_cycle import NOOP_TOOL, TUNING, scripted_start
 from bench._echo_sandbox import EchoSandbox
+from bench.step_cycle import NOOP_TOOL, TUNING, scripted_start
 from services.cli.stack.broker import TansuBroker
 from services.eventlog.admin import ensure_topics
 from services.eventlog.bus import Delivery, KafkaBus, Subscription
@@ -53,10 +54,8 @@ class StepClock:
 
     async def wait(self) -> None:
         """Until every step arrived or the phase limit passed."""
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.done.wait(), PHASE_LIMIT_S)
-        except TimeoutError:
-            pass
 
     def steady_rate(self) -> float:
         """Steps per second between the 10th and 90th percentile arrivals."""

@@ -64,7 +64,8 @@ def sessions(state: Trajectory) -> list[SessionView]:
         if step.observation is None:
             continue
         seen = _json_object(step.observation.observation_recorded.observation_json)
-        name = seen.get("session")
+        # Observations name their session; older logs only have the call's argument.
+        name = seen.get("session", arguments(step).get("session"))
         if step.tool_name == "close_session":
             views.pop(str(arguments(step).get("session", "")), None)
             continue

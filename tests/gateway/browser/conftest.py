@@ -26,9 +26,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole run; each test gets its own context."""
+    """One headless Chromium per module; each test gets its own context.
+
+    Not per session: sync Playwright keeps an event loop running in this thread,
+    which pytest-asyncio's tests after these modules need free.
+    """
     if not CHROMIUM.exists():
         pytest.skip("Debian's Chromium is not installed (apt-get install -y chromium)")
     with sync_playwright() as playwright:

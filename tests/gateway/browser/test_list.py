@@ -38,12 +38,13 @@ def test_the_list_shows_trajectories_and_counts_steps_live(
 
     page.evaluate("window.__sameDocument = true")  # disappears if the page reloads
     push_event(ev.observation(first, success=False, message="No such file."))
-    second = ev.action(trajectory_id, 1, arguments={"command": "ls data", "session": "main"})
-    push_event(second)
-    expect(row.locator(".steps")).to_have_text("2")
-    push_event(ev.observation(second, success=False, message="No such file."))
+    for step in (1, 2):
+        failing = ev.action(trajectory_id, step, arguments={"command": f"ls {step}"})
+        push_event(failing)
+        expect(row.locator(".steps")).to_have_text(str(step + 1))
+        push_event(ev.observation(failing, success=False, message="No such file."))
     # The drift flag is the server's: it arrives with the refetch after live events.
-    expect(row.locator(".attention-badge")).to_contain_text("the last 2 actions failed")
+    expect(row.locator(".attention-badge")).to_contain_text("3 failing actions in a row")
     assert page.evaluate("window.__sameDocument") is True
 
 

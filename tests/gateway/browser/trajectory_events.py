@@ -60,9 +60,12 @@ def action(
 def observation(
     proposed: dict[str, Any], output: str = "", success: bool = True, message: str = "Done."
 ):
-    """The sandbox's observation of `proposed`."""
+    """The sandbox's observation of `proposed`; a finished command's names its session."""
     body = proposed["action_proposed"]
     details = {"success": success, "message": message, "output": output}
+    session = json.loads(body["tool_call"]["arguments_json"]).get("session")
+    if session is not None:
+        details |= {"session": session, "exit_code": 0 if success else 1}
     return _event(
         proposed["trajectory_id"],
         "sandbox",
