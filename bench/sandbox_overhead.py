@@ -20,7 +20,7 @@ from services.sandbox.handlers import handle_action_proposed
 from services.sandbox.ledger import InMemoryExecutionLedger, TrajectoryRecord
 from services.sandbox.registry import Runtimes
 from services.sandbox.sessions import Session
-from services.sandbox.taskpacks import TaskCatalog
+from services.tasks.packs import TaskCatalog
 
 CALLS = 300
 SESSION_STARTS = 60

@@ -23,9 +23,9 @@ from services.eventlog.events import new_event, new_event_id
 from services.eventlog.observability import configure_logging
 from services.eventlog.topics import ALL_TOPICS, TRAJECTORIES
 from services.policy.backends import Backends
-from services.policy.scripts import SCRIPT_LABEL, script_label
 from services.policy.service import PolicyService
 from services.policy.settings import PolicySettings
+from services.tasks.scripts import SCRIPT_LABEL, script_label
 
 STEPS = 600
 WARMUP = 50

@@ -8,13 +8,15 @@ import json
 import typer
 from rich.console import Console
 
+from apollo.v1 import events_pb2 as pb
 from services.cli.connection import running_stack
 from services.cli.gateway_commands import add_account
-from services.cli.run_commands import start_run, started_event
+from services.cli.run_commands import start_run
 from services.cli.stack.home import ApolloHome
 from services.cli.stack_commands import up
 from services.gateway.users import Role
-from services.sandbox.taskpacks import TaskCatalog
+from services.tasks.packs import TaskCatalog
+from services.tasks.starting import started_event
 
 console = Console(stderr=True)
 
@@ -35,7 +37,14 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print only the resu
         raise typer.Exit(1)
     token = asyncio.run(add_account(stack.postgres_dsn, None, Role.ADMIN))
     pack = TaskCatalog().get(DEMO_TASK)
-    started = started_event(pack, "local", DEMO_STEPS, DEMO_SUMMARY_THRESHOLD)
+    started = started_event(
+        pack,
+        "local",
+        started_by="cli",
+        service="cli",
+        budgets=pb.Budgets(max_steps=DEMO_STEPS),
+        summary_threshold=DEMO_SUMMARY_THRESHOLD,
+    )
     if not as_json:
         console.print(
             f"Running [bold]{DEMO_TASK}[/bold] with the local model for {DEMO_STEPS} steps; "

@@ -16,21 +16,21 @@ from services.cli.gateway_commands import add_account
 from services.cli.simulated_annotator import SimulatedAnnotator, hints_of
 from services.cli.stack.home import ApolloHome
 from services.eventlog.bus import KafkaBus
-from services.eventlog.events import new_event, new_event_id
 from services.eventlog.pg_archive import PgArchive
 from services.eventlog.tail import tail_trajectory
 from services.gateway.users import Role
-from services.policy.scripts import SCRIPT_LABEL, script_label
-from services.sandbox.taskpacks import TaskCatalog, TaskPack, TaskPackError
-from services.sandbox.tool_args import tool_specs
+from services.tasks.packs import TaskCatalog, TaskPack, TaskPackError
+from services.tasks.starting import (
+    DEFAULT_SUMMARY_THRESHOLD,
+    POLICY_SPECS,
+    BadPolicy,
+    started_event,
+)
 from services.trajectory import Trajectory, apply, fold
 from services.trajectory.digest_check import check_digests
-from services.trajectory.prompt_layout import TEMPLATE_VERSION
 
 console = Console(stderr=True)
 trajectory_app = typer.Typer(help="Inspect recorded trajectories.", no_args_is_help=True)
-
-BACKENDS = ("scripted", "local", "anthropic", "openai")
 
 
 def _connection():
@@ -39,45 +39,6 @@ def _connection():
     except NoStackRunning as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
-
-
-def started_event(
-    pack: TaskPack, policy: str, max_steps: int | None, summary_threshold: int
-) -> pb.Event:
-    """The TrajectoryStarted of a run: task, tools and budgets from the pack, the policy model."""
-    backend, _, model = policy.partition(":")
-    if backend not in BACKENDS or (backend in ("anthropic", "openai") and not model):
-        raise typer.BadParameter(
-            f"{policy!r}: use scripted:reference, local, anthropic:MODEL or openai:MODEL",
-            param_hint="--policy",
-        )
-    budgets = pack.manifest.budgets
-    body = pb.TrajectoryStarted(
-        task_id=pack.id,
-        task_title=pack.manifest.title,
-        task_description=pack.description,
-        tools=tool_specs(pack.manifest.tools),
-        budgets=pb.Budgets(
-            max_steps=max_steps or budgets.steps,
-            max_seconds=int(budgets.hours * 3600),
-            max_evals=budgets.evals,
-        ),
-        policy=pb.ModelSpec(
-            backend=backend,
-            model=model,
-            sampling=pb.SamplingParams(temperature=1.0, top_p=1.0, max_tokens=8192),
-        ),
-        summary_threshold_tokens=summary_threshold,
-        context_window_tokens=128_000,
-        started_by="cli",
-        prompt_template_version=TEMPLATE_VERSION,
-    )
-    if backend == "scripted":
-        if model != "reference":
-            raise typer.BadParameter("the only script is scripted:reference", param_hint="--policy")
-        calls = [(step.tool, dict(step.arguments)) for step in pack.reference()]
-        body.labels[SCRIPT_LABEL] = script_label(calls)
-    return new_event(body, trajectory_id=new_event_id(), service="cli")
 
 
 def outcome(state: Trajectory) -> dict:
@@ -159,12 +120,10 @@ def _simulated_annotator(pack: TaskPack, trajectory_id: str) -> SimulatedAnnotat
 
 def run(
     task: str = typer.Option(..., "--task", help="Task pack id (see `apollo tasks`)."),
-    policy: str = typer.Option(
-        "local", help="scripted:reference, local, anthropic:MODEL or openai:MODEL."
-    ),
+    policy: str = typer.Option("local", help=f"{POLICY_SPECS}."),
     max_steps: int | None = typer.Option(None, min=1, help="Step budget (default: the task's)."),
     summary_threshold: int = typer.Option(
-        100_000, min=1, help="Summarize when the prompt reaches this many tokens."
+        DEFAULT_SUMMARY_THRESHOLD, min=1, help="Summarize when the prompt reaches this many tokens."
     ),
     wait: bool = typer.Option(False, help="Wait for the end and print its outcome."),
     annotator: str = typer.Option(
@@ -179,7 +138,17 @@ def run(
         raise typer.BadParameter(str(error), param_hint="--task") from error
     if annotator not in ("none", "simulated"):
         raise typer.BadParameter("use none or simulated", param_hint="--annotator")
-    started = started_event(pack, policy, max_steps, summary_threshold)
+    try:
+        started = started_event(
+            pack,
+            policy,
+            started_by="cli",
+            service="cli",
+            budgets=pb.Budgets(max_steps=max_steps or 0),
+            summary_threshold=summary_threshold,
+        )
+    except BadPolicy as error:
+        raise typer.BadParameter(str(error), param_hint="--policy") from error
     if not as_json and not wait:
         console.print(f"started {task} with {policy}")
     result = start_run(pack, started, wait, as_json, annotator == "simulated")

@@ -17,7 +17,7 @@ from services.sandbox.backend import SandboxSpec
 from services.sandbox.bubblewrap import BubblewrapBackend
 from services.sandbox.checking import check_task
 from services.sandbox.sessions import Session
-from services.sandbox.taskpacks import TaskCatalog, TaskPackError
+from services.tasks.packs import TaskCatalog, TaskPackError
 
 tasks_app = typer.Typer(help="The built-in task packs.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="The isolated sandbox.", no_args_is_help=True)

@@ -13,6 +13,7 @@ from services.gateway.drift import DriftRules
 from services.gateway.live import LiveLog
 from services.gateway.presence import Presence
 from services.gateway.users import UserStore
+from services.tasks.packs import TaskCatalog
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -30,9 +31,10 @@ class Gateway:
     secure_cookie: bool = False
     static_dir: Path = STATIC_DIR
     presence: Presence = field(default_factory=Presence)
+    tasks: TaskCatalog = field(default_factory=TaskCatalog)
     live: LiveLog = field(init=False)
     control: Control = field(init=False)
 
     def __post_init__(self) -> None:
         self.live = LiveLog(self.archive, self.rules)
-        self.control = Control(self.bus, self.live)
+        self.control = Control(self.bus, self.live, self.tasks)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.events import new_event
 from services.eventlog.subscription import Bus
 from services.gateway import metrics
 from services.gateway.live import LiveLog
+from services.tasks.packs import TaskCatalog, TaskPackError
+from services.tasks.starting import DEFAULT_SUMMARY_THRESHOLD, started_event
 from services.trajectory import Trajectory
 
 SERVICE = "gateway"
@@ -36,8 +38,8 @@ class InvalidGuidance(ValueError):
     """Guidance that cannot be delivered as given."""
 
 
-class StartUnavailable(NotImplementedError):
-    """Starting needs the task packs, which the gateway cannot read yet."""
+class UnknownTask(LookupError):
+    """No task pack has this id."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,18 @@ class GuidanceRequest:
     kind: str
     flag_steps: tuple[int, ...]
     channel: str
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """A trajectory to start: the task, the policy spec, who asks, and optional overrides."""
+
+    task_id: str
+    policy: str
+    started_by: str
+    budgets: pb.Budgets | None = None
+    summary_threshold: int = DEFAULT_SUMMARY_THRESHOLD
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def check_guidance(text: str, kind: str, flag_steps: Sequence[int]) -> None:
@@ -81,9 +95,10 @@ def guidance_body(request: GuidanceRequest) -> pb.GuidanceSubmitted:
 class Control:
     """Turns annotators' commands into events on the log, after checking they make sense."""
 
-    def __init__(self, bus: Bus, live: LiveLog) -> None:
+    def __init__(self, bus: Bus, live: LiveLog, tasks: TaskCatalog) -> None:
         self._bus = bus
         self._live = live
+        self._tasks = tasks
 
     async def running(self, trajectory_id: str) -> Trajectory:
         """The trajectory's state; raises if it is unknown or already over."""
@@ -111,9 +126,23 @@ class Control:
         await self._bus.publish(event)
         return event.event_id
 
-    async def start(self, task_id: str, policy: str, started_by: str) -> str:
-        """Publish TrajectoryStarted; not possible until task packs are shared (see the error)."""
-        raise StartUnavailable(
-            "starting trajectories from the gateway needs the task packs, which live in the "
-            "sandbox service and are not shared yet; start one with `apollo run` for now"
+    async def start(self, request: StartRequest) -> str:
+        """Publish TrajectoryStarted; return the new trajectory's id.
+
+        Raises `UnknownTask`, or `BadPolicy` for a policy spec no backend answers to.
+        """
+        try:
+            pack = self._tasks.get(request.task_id)
+        except TaskPackError as error:
+            raise UnknownTask(str(error)) from error
+        event = started_event(
+            pack,
+            request.policy,
+            started_by=request.started_by,
+            service=SERVICE,
+            budgets=request.budgets,
+            summary_threshold=request.summary_threshold,
+            labels=request.labels,
         )
+        await self._bus.publish(event)
+        return event.trajectory_id

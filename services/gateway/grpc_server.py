@@ -16,11 +16,13 @@ from services.gateway.bootstrap import Gateway
 from services.gateway.control import (
     GuidanceRequest,
     InvalidGuidance,
-    StartUnavailable,
+    StartRequest,
     TrajectoryAlreadyEnded,
+    UnknownTask,
     UnknownTrajectory,
 )
 from services.gateway.grpc_auth import CURRENT_USER, AuthInterceptor
+from services.tasks.starting import DEFAULT_SUMMARY_THRESHOLD, BadPolicy
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -40,7 +42,8 @@ _CODES: dict[type[Exception], grpc.StatusCode] = {
     UnknownTrajectory: grpc.StatusCode.NOT_FOUND,
     TrajectoryAlreadyEnded: grpc.StatusCode.FAILED_PRECONDITION,
     InvalidGuidance: grpc.StatusCode.INVALID_ARGUMENT,
-    StartUnavailable: grpc.StatusCode.UNIMPLEMENTED,
+    UnknownTask: grpc.StatusCode.NOT_FOUND,
+    BadPolicy: grpc.StatusCode.INVALID_ARGUMENT,
 }
 
 
@@ -150,10 +153,17 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
         return cpb.CancelTrajectoryResponse(event_id=event_id)
 
     async def StartTrajectory(self, request, context):
-        user = CURRENT_USER.get().name
+        command = StartRequest(
+            task_id=request.task_id,
+            policy=request.policy,
+            started_by=CURRENT_USER.get().name,
+            budgets=request.budgets,
+            summary_threshold=request.summary_threshold_tokens or DEFAULT_SUMMARY_THRESHOLD,
+            labels=dict(request.labels),
+        )
         try:
-            trajectory_id = await self._gateway.control.start(request.task_id, request.policy, user)
-        except StartUnavailable as error:
+            trajectory_id = await self._gateway.control.start(command)
+        except (UnknownTask, BadPolicy) as error:
             await _abort_for(context, error)
         return cpb.StartTrajectoryResponse(trajectory_id=trajectory_id)
 

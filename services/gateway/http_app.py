@@ -11,11 +11,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.gateway import http_routes, http_stream, metrics
 from services.gateway.bootstrap import Gateway
-from services.gateway.control import (
-    StartUnavailable,
-    TrajectoryAlreadyEnded,
-    UnknownTrajectory,
-)
+from services.gateway.control import TrajectoryAlreadyEnded, UnknownTask, UnknownTrajectory
+from services.tasks.starting import BadPolicy
 
 HealthCheck = Callable[[], bool]
 # Agent output is data: the web app must render it as text. This header makes an injected
@@ -30,7 +27,8 @@ SECURITY_HEADERS = {
 _ERRORS: dict[type[Exception], int] = {
     UnknownTrajectory: status.HTTP_404_NOT_FOUND,
     TrajectoryAlreadyEnded: status.HTTP_409_CONFLICT,
-    StartUnavailable: status.HTTP_501_NOT_IMPLEMENTED,
+    UnknownTask: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    BadPolicy: status.HTTP_422_UNPROCESSABLE_CONTENT,
 }
 
 

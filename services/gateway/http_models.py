@@ -13,6 +13,7 @@ from services.gateway.control import (
     MAX_STEP_INDEX,
     check_guidance,
 )
+from services.tasks.starting import POLICY_SPECS
 
 
 class _Body(BaseModel):
@@ -115,9 +116,11 @@ class AttentionOut(BaseModel):
 class StartIn(_Body):
     """Start a trajectory on a task."""
 
-    task_id: str = Field(min_length=1, max_length=200)
-    policy: str = Field(min_length=1, max_length=200, description='e.g. "local", "scripted:x"')
-    max_steps: int | None = Field(default=None, ge=1, le=MAX_STEP_INDEX)
+    task_id: str = Field(min_length=1, max_length=200, description="A task pack id")
+    policy: str = Field(min_length=1, max_length=200, description=POLICY_SPECS)
+    max_steps: int | None = Field(
+        default=None, ge=1, le=MAX_STEP_INDEX, description="Step budget; the task's own if absent"
+    )
 
 
 class TrajectoryId(BaseModel):

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
+from apollo.v1 import events_pb2 as pb
 from services.gateway import metrics, views
-from services.gateway.control import GuidanceRequest
+from services.gateway.control import GuidanceRequest, StartRequest
 from services.gateway.http_auth import SESSION_COOKIE, channel, require, unauthenticated
 from services.gateway.http_models import (
     AttentionIn,
@@ -16,6 +17,7 @@ from services.gateway.http_models import (
     EventId,
     GuidanceIn,
     Me,
+    Problem,
     SessionLogin,
     StartIn,
     TrajectoryDetail,
@@ -131,12 +133,17 @@ async def attention_totals(user: Viewer, request: Request) -> list[AttentionOut]
 @router.post(
     "/trajectories",
     status_code=status.HTTP_201_CREATED,
-    responses={501: {"description": "Starting is not available from the gateway yet"}},
+    responses={422: {"model": Problem, "description": "Unknown task, bad policy or bad body"}},
 )
 async def start_trajectory(body: StartIn, user: Admin, request: Request) -> TrajectoryId:
-    """Start a trajectory on a task."""
-    trajectory_id = await _gateway(request).control.start(body.task_id, body.policy, user.name)
-    return TrajectoryId(trajectory_id=trajectory_id)
+    """Start a trajectory on a task with the task's budgets (or fewer steps)."""
+    command = StartRequest(
+        task_id=body.task_id,
+        policy=body.policy,
+        started_by=user.name,
+        budgets=pb.Budgets(max_steps=body.max_steps or 0),
+    )
+    return TrajectoryId(trajectory_id=await _gateway(request).control.start(command))
 
 
 @router.post(

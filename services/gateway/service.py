@@ -24,6 +24,7 @@ from services.gateway.grpc_server import start_grpc_server
 from services.gateway.http_app import create_app
 from services.gateway.pg_store import PgAttentionLedger, PgUserStore
 from services.gateway.settings import GatewaySettings
+from services.tasks.packs import TaskCatalog
 
 log = structlog.get_logger(service="gateway")
 FEED_READY_TIMEOUT_S = 30.0
@@ -80,6 +81,7 @@ async def pg_gateway(settings: GatewaySettings, bus: KafkaBus) -> AsyncIterator[
             rules=drift_rules(settings),
             presence_interval_s=settings.gateway_presence_interval_s,
             secure_cookie=settings.gateway_secure_cookie,
+            tasks=TaskCatalog.with_builtins(settings.gateway_task_dirs),
         )
     finally:
         await pool.close()

@@ -27,6 +27,11 @@ class GatewaySettings(ServiceSettings):
     gateway_secure_cookie: bool = Field(
         default=False, description="Mark the session cookie Secure (when served over HTTPS)"
     )
+    gateway_task_dirs: list[Path] = Field(
+        default_factory=list,
+        description="Extra task pack directories to start runs from (the built-ins always "
+        "load); the sandbox needs the same ones in APOLLO_SANDBOX_TASK_DIRS",
+    )
     gateway_no_progress_steps: int = Field(
         default=20, ge=1, description="Steps without a file change or eval that need attention"
     )

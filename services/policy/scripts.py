@@ -6,20 +6,11 @@ import json
 
 from apollo.v1 import events_pb2 as pb
 from services.llm.scripted import ScriptedCall
-
-# TrajectoryStarted.labels key whose value is the script as JSON [{"tool", "arguments"}],
-# so a replay of the log alone can run it again.
-SCRIPT_LABEL = "scripted_calls"
+from services.tasks.scripts import SCRIPT_LABEL
 
 
 class BadScript(ValueError):
     """A scripted trajectory whose script label is missing or malformed."""
-
-
-def script_label(calls: list[tuple[str, dict]]) -> str:
-    """The label value for a script of (tool, arguments) calls."""
-    steps = [{"tool": name, "arguments": arguments} for name, arguments in calls]
-    return json.dumps(steps, sort_keys=True, separators=(",", ":"))
 
 
 def script_of(started: pb.TrajectoryStarted) -> list[ScriptedCall]:

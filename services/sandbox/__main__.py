@@ -19,7 +19,7 @@ from services.sandbox.pg_ledger import PgExecutionLedger
 from services.sandbox.registry import Runtimes
 from services.sandbox.service import SandboxService
 from services.sandbox.settings import SandboxSettings
-from services.sandbox.taskpacks import BUILTIN_ROOT, TaskCatalog
+from services.tasks.packs import TaskCatalog
 
 
 def make_backend(settings: SandboxSettings) -> SandboxBackend:
@@ -54,7 +54,7 @@ async def main() -> None:
         file_bytes=settings.sandbox_file_bytes,
     )
     runtimes = Runtimes(
-        TaskCatalog([BUILTIN_ROOT, *settings.sandbox_task_dirs]),
+        TaskCatalog.with_builtins(settings.sandbox_task_dirs),
         make_backend(settings),
         ledger,
         settings.sandbox_workspace_root.resolve(),

@@ -14,7 +14,7 @@ from services.sandbox.backend import SandboxBackend
 from services.sandbox.handlers import handle_action_proposed
 from services.sandbox.ledger import InMemoryExecutionLedger, TrajectoryRecord
 from services.sandbox.registry import Runtimes
-from services.sandbox.taskpacks import TaskCatalog, ToolCallSpec
+from services.tasks.packs import TaskCatalog, ToolCallSpec
 
 
 def _action(trajectory_id: str, step: int, call: ToolCallSpec) -> pb.Event:

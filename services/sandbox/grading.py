@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.sandbox.taskpacks import TaskPack
+from services.tasks.packs import TaskPack
 
 # Copying stops at this size so a workspace filled with junk cannot stall grading.
 MAX_COPY_BYTES = 512 * 1024 * 1024

@@ -14,8 +14,8 @@ from services.sandbox.limits import MIB, ResourceLimits
 from services.sandbox.metrics import ACTIVE
 from services.sandbox.runtime import RuntimeBudgets, TrajectoryRuntime
 from services.sandbox.sessions import Sessions
-from services.sandbox.taskpacks import TaskCatalog
 from services.sandbox.workspace import Workspace
+from services.tasks.packs import TaskCatalog
 
 # Trajectory ids become directory names, so only safe characters pass.
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")

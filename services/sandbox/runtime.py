@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass, field
 
 from services.sandbox.sessions import Sessions
-from services.sandbox.taskpacks import TaskPack
 from services.sandbox.workspace import Workspace
+from services.tasks.packs import TaskPack
 
 
 @dataclass(frozen=True)

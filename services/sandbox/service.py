@@ -27,7 +27,7 @@ from services.sandbox.ledger import ActionRecord, ActionState, ExecutionLedger, 
 from services.sandbox.metrics import DUPLICATES, IGNORED, INTERRUPTED
 from services.sandbox.registry import InvalidTrajectoryId, Runtimes, check_trajectory_id
 from services.sandbox.settings import SANDBOX_GROUP
-from services.sandbox.taskpacks import TaskPackError
+from services.tasks.packs import TaskPackError
 
 log = structlog.get_logger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from services.sandbox import tool_args as a
 from services.sandbox.runtime import TrajectoryRuntime
 from services.sandbox.sessions import Session, SessionBusy, SessionIdle
+from services.tasks import tool_args as a
 
 # ResearchGym shows the newest 30,000 characters of a session.
 OUTPUT_TAIL_CHARS = 30_000

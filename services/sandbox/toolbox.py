@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from services.sandbox import file_tools
-from services.sandbox import tool_args as a
 from services.sandbox.backend import SandboxUnavailable
 from services.sandbox.grading import GradingFailed, grade
 from services.sandbox.runtime import TrajectoryRuntime
 from services.sandbox.session_tools import SESSION_TOOLS, SessionToolError
 from services.sandbox.sessions import SessionLimitReached, UnknownSession
 from services.sandbox.workspace import PathOutsideWorkspace, UnusablePath
+from services.tasks import tool_args as a
 
 
 class ToolError(ValueError):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.sandbox.taskpacks import TaskCatalog
+from services.tasks.packs import TaskCatalog
 from tests.e2e.apollo_cli import apollo
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]

@@ -1,10 +1,14 @@
-"""The HTTP API as the web app uses it: lists, history, guidance, attention, cancel."""
+"""The HTTP API as the web app uses it: lists, history, guidance, attention, start, cancel."""
 
 from __future__ import annotations
 
 import pytest
 
 from apollo.v1 import events_pb2 as pb
+from services.tasks.packs import TaskCatalog
+from services.tasks.scripts import SCRIPT_LABEL
+from services.tasks.starting import DEFAULT_SUMMARY_THRESHOLD
+from services.tasks.tool_args import tool_specs
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -127,7 +131,7 @@ async def test_attention_time_accumulates_per_annotator(wired, new_run) -> None:
     ]
 
 
-async def test_admin_cancels_and_start_says_why_it_is_unavailable(wired, new_run) -> None:
+async def test_admin_cancels_a_running_trajectory(wired, new_run) -> None:
     run = new_run()
     run.started()
     await wired.record(run.events)
@@ -135,16 +139,55 @@ async def test_admin_cancels_and_start_says_why_it_is_unavailable(wired, new_run
         cancel = await client.post(
             f"/api/trajectories/{run.trajectory_id}/cancel", json={"reason": "stuck"}
         )
-        start = await client.post(
-            "/api/trajectories", json={"task_id": "toy-task", "policy": "local"}
-        )
     assert cancel.status_code == 202
     [event] = wired.published()
     assert event.trajectory_cancelled == pb.TrajectoryCancelled(
         requested_by="admin-1", reason="stuck"
     )
-    assert start.status_code == 501
-    assert "task packs" in start.json()["detail"]
+
+
+async def test_admin_starts_a_trajectory_on_a_task_pack(wired) -> None:
+    pack = TaskCatalog().get("data-filtering-dedup")
+    async with wired.client("admin") as client:
+        reply = await client.post(
+            "/api/trajectories",
+            json={"task_id": "data-filtering-dedup", "policy": "anthropic:claude", "max_steps": 7},
+        )
+    assert reply.status_code == 201
+    [event] = wired.published()
+    assert event.trajectory_id == reply.json()["trajectory_id"]
+    assert event.source.service == "gateway"
+    started = event.trajectory_started
+    assert (started.task_id, started.task_title) == (pack.id, pack.manifest.title)
+    assert started.task_description == pack.description
+    assert list(started.tools) == tool_specs(pack.manifest.tools)
+    assert started.budgets == pb.Budgets(
+        max_steps=7,
+        max_seconds=int(pack.manifest.budgets.hours * 3600),
+        max_evals=pack.manifest.budgets.evals,
+    )
+    assert (started.policy.backend, started.policy.model) == ("anthropic", "claude")
+    assert started.started_by == "admin-1"
+    assert started.summary_threshold_tokens == DEFAULT_SUMMARY_THRESHOLD
+    assert SCRIPT_LABEL not in started.labels
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"task_id": "no-such-task", "policy": "local"}, "unknown task"),
+        ({"task_id": "data-filtering-dedup", "policy": "gpt"}, "use scripted:reference"),
+        ({"task_id": "data-filtering-dedup", "policy": "openai:"}, "use scripted:reference"),
+        ({"task_id": "data-filtering-dedup", "policy": "scripted:mine"}, "only script"),
+        ({"task_id": "data-filtering-dedup", "policy": "local", "max_steps": 0}, "max_steps"),
+    ],
+)
+async def test_bad_start_is_422_and_publishes_nothing(wired, body, says) -> None:
+    async with wired.client("admin") as client:
+        reply = await client.post("/api/trajectories", json=body)
+    assert reply.status_code == 422
+    assert says in str(reply.json()["detail"])
+    assert wired.published() == []
 
 
 async def test_operational_routes_and_security_headers(wired, tmp_path) -> None:

@@ -38,9 +38,8 @@ GATEWAY, TOKEN = asyncio.run(_admin_gateway())
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(GATEWAY))
 
 
-# The stream never ends by design (test_gateway_stream.py covers it); starting answers 501
-# on purpose until the task packs are shared (test_gateway_api.py covers it).
-FUZZED = schema.exclude(path="/api/stream").exclude(method="POST", path="/api/trajectories")
+# The stream never ends by design (test_gateway_stream.py covers it).
+FUZZED = schema.exclude(path="/api/stream")
 
 
 @FUZZED.parametrize()

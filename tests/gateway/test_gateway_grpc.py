@@ -14,6 +14,10 @@ from apollo.v1 import control_pb2_grpc
 from apollo.v1 import events_pb2 as pb
 from services.gateway.grpc_auth import REQUIRED_ROLE, SERVICE
 from services.gateway.grpc_server import start_grpc_server
+from services.policy.scripts import script_of
+from services.tasks.packs import TaskCatalog
+from services.tasks.starting import DEFAULT_SUMMARY_THRESHOLD
+from services.tasks.tool_args import tool_specs
 
 pytestmark = pytest.mark.timeout(30)
 METHODS = cpb.DESCRIPTOR.services_by_name["ControlService"].methods
@@ -123,11 +127,42 @@ async def test_bad_requests_get_precise_codes(wired, channel, new_run) -> None:
         await stub.SubmitGuidance(empty, metadata=bearer(wired, "admin"))
     with pytest.raises(grpc.aio.AioRpcError) as missing:
         await call(channel, "GetTrajectory", bearer(wired, "admin"))
-    with pytest.raises(grpc.aio.AioRpcError) as start:
+    with pytest.raises(grpc.aio.AioRpcError) as unknown_task:
         await call(channel, "StartTrajectory", bearer(wired, "admin"))
+    bad_policy = cpb.StartTrajectoryRequest(task_id="data-filtering-dedup", policy="anthropic")
+    with pytest.raises(grpc.aio.AioRpcError) as invalid_policy:
+        await stub.StartTrajectory(bad_policy, metadata=bearer(wired, "admin"))
     assert invalid.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert missing.value.code() is grpc.StatusCode.NOT_FOUND
-    assert start.value.code() is grpc.StatusCode.UNIMPLEMENTED
+    assert unknown_task.value.code() is grpc.StatusCode.NOT_FOUND
+    assert "unknown task 'toy-task'" in unknown_task.value.details()
+    assert invalid_policy.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert wired.published() == []
+
+
+async def test_start_overrides_budgets_and_carries_the_script(wired, channel) -> None:
+    pack = TaskCatalog().get("data-filtering-dedup")
+    stub = control_pb2_grpc.ControlServiceStub(channel)
+    request = cpb.StartTrajectoryRequest(
+        task_id=pack.id,
+        policy="scripted:reference",
+        budgets=pb.Budgets(max_steps=5, max_evals=1),
+        labels={"experiment": "no-human"},
+    )
+    reply = await stub.StartTrajectory(request, metadata=bearer(wired, "admin"))
+    [event] = wired.published()
+    started = event.trajectory_started
+    assert event.trajectory_id == reply.trajectory_id
+    assert (started.task_id, started.started_by) == (pack.id, "admin-1")
+    assert list(started.tools) == tool_specs(pack.manifest.tools)
+    assert started.budgets == pb.Budgets(
+        max_steps=5, max_seconds=int(pack.manifest.budgets.hours * 3600), max_evals=1
+    )
+    assert (started.policy.backend, started.policy.model) == ("scripted", "reference")
+    assert started.summary_threshold_tokens == DEFAULT_SUMMARY_THRESHOLD
+    assert started.labels["experiment"] == "no-human"
+    script = [(call.name, call.arguments) for call in script_of(started)]
+    assert script == [(step.tool, step.arguments) for step in pack.reference()]
 
 
 async def test_watch_sends_history_then_live_events(wired, channel, new_run) -> None:

@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.events import new_event, new_event_id
-from services.policy.scripts import SCRIPT_LABEL, script_label
+from services.tasks.scripts import SCRIPT_LABEL, script_label
 from services.trajectory import fold
 from services.trajectory.prompt import render_next_prompt
 

@@ -17,7 +17,7 @@ from services.sandbox.bubblewrap import BubblewrapBackend
 from services.sandbox.ledger import InMemoryExecutionLedger, TrajectoryRecord
 from services.sandbox.registry import Runtimes
 from services.sandbox.runtime import TrajectoryRuntime
-from services.sandbox.taskpacks import TaskCatalog
+from services.tasks.packs import TaskCatalog
 
 
 @pytest.fixture

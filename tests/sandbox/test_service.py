@@ -27,7 +27,7 @@ from services.sandbox.ledger import (
 )
 from services.sandbox.registry import Runtimes
 from services.sandbox.service import SandboxService
-from services.sandbox.taskpacks import TaskCatalog
+from services.tasks.packs import TaskCatalog
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -20,7 +20,7 @@ from services.eventlog.topics import TRAJECTORIES
 from services.sandbox.ledger import InMemoryExecutionLedger
 from services.sandbox.registry import Runtimes
 from services.sandbox.service import SandboxService
-from services.sandbox.taskpacks import TaskCatalog
+from services.tasks.packs import TaskCatalog
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.sandbox.checking import check_task
-from services.sandbox.taskpacks import TaskCatalog
+from services.tasks.packs import TaskCatalog
 
 CATALOG = TaskCatalog()
 

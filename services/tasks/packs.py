@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-BUILTIN_ROOT = Path(str(importlib.resources.files("services.sandbox") / "taskpacks"))
+BUILTIN_ROOT = Path(str(importlib.resources.files("services.tasks") / "builtin"))
 
 
 class TaskPackError(ValueError):
@@ -110,6 +110,11 @@ class TaskCatalog:
                 if (candidate / "task.yaml").is_file():
                     pack = TaskPack(candidate)
                     self._packs[pack.id] = pack
+
+    @classmethod
+    def with_builtins(cls, extra_roots: list[Path]) -> TaskCatalog:
+        """The built-in packs and those under `extra_roots` (a later pack replaces a same id)."""
+        return cls([BUILTIN_ROOT, *extra_roots])
 
     def ids(self) -> list[str]:
         """Every task id, sorted."""
