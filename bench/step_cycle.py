@@ -16,6 +16,7 @@ import time
 
 from apollo.v1 import events_pb2 as pb
 from bench._echo_sandbox import EchoSandbox
+from bench._scripted import scripted_start
 from services.cli.stack.broker import TansuBroker
 from services.eventlog.admin import ensure_topics
 from services.eventlog.bus import Bus, Delivery, KafkaBus, KafkaTuning, Subscription
@@ -25,31 +26,11 @@ from services.eventlog.topics import ALL_TOPICS, TRAJECTORIES
 from services.policy.backends import Backends
 from services.policy.service import PolicyService
 from services.policy.settings import PolicySettings
-from services.tasks.scripts import SCRIPT_LABEL, script_label
 
 STEPS = 600
 WARMUP = 50
 TUNING = KafkaTuning(session_timeout_ms=2000, heartbeat_interval_ms=500)
 NOOP_TOOL = pb.ToolSpec(name="think", description="Note a thought.", parameters_json_schema="{}")
-
-
-def scripted_start(steps: int, tools: list[pb.ToolSpec], calls: list[tuple[str, dict]]) -> pb.Event:
-    """A TrajectoryStarted whose scripted policy replays `calls`."""
-    body = pb.TrajectoryStarted(
-        task_id="bench-noop",
-        task_description="Think until the budget ends.",
-        tools=tools,
-        budgets=pb.Budgets(max_steps=steps, max_seconds=3600, max_evals=0),
-        policy=pb.ModelSpec(
-            backend="scripted",
-            model="bench",
-            sampling=pb.SamplingParams(temperature=1.0, top_p=1.0, max_tokens=8192),
-        ),
-        started_by="bench",
-        prompt_template_version="v1",
-        labels={SCRIPT_LABEL: script_label(calls)},
-    )
-    return new_event(body, trajectory_id=new_event_id(), service="bench")
 
 
 class Stopwatch:

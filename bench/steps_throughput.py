@@ -18,7 +18,8 @@ from collections.abc import Callable
 
 from apollo.v1 import events_pb2 as pb
 from bench._echo_sandbox import EchoSandbox
-from bench.step_cycle import NOOP_TOOL, TUNING, scripted_start
+from bench._scripted import scripted_start
+from bench.step_cycle import NOOP_TOOL, TUNING
 from services.cli.stack.broker import TansuBroker
 from services.eventlog.admin import ensure_topics
 from services.eventlog.bus import Delivery, KafkaBus, Subscription

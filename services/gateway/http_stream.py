@@ -4,18 +4,42 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from apollo.v1 import events_pb2 as pb
 from services.eventlog.jsonl import to_json_line
 from services.gateway.http_auth import require
 from services.gateway.presence import LIST
 from services.gateway.users import Role, User
 
 router = APIRouter(prefix="/api")
+# Every stream sends the same few newest events: each is serialized once, not once per watcher.
+_RECENT_LINES = 256
+
+
+class _RecentLines:
+    """The JSON lines of the newest events, by event id."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lines: OrderedDict[str, str] = OrderedDict()
+
+    def line(self, event: pb.Event) -> str:
+        """The event's JSON line, serialized on first request."""
+        line = self._lines.get(event.event_id)
+        if line is None:
+            line = self._lines[event.event_id] = to_json_line(event)
+            if len(self._lines) > self._size:
+                self._lines.popitem(last=False)
+        return line
+
+
+_recent = _RecentLines(_RECENT_LINES)
 
 
 @router.get(
@@ -48,7 +72,7 @@ async def _messages(
             except TimeoutError:
                 yield _presence(gateway, trajectory_id)
                 continue
-            yield ServerSentEvent(data=to_json_line(event), event="apollo", id=event.event_id)
+            yield ServerSentEvent(data=_recent.line(event), event="apollo", id=event.event_id)
 
 
 def _presence(gateway, trajectory_id: str | None) -> ServerSentEvent:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import scripted_start
 
 from apollo.v1 import events_pb2 as pb
 from bench._echo_sandbox import EchoSandbox
+from bench._scripted import scripted_start
 from services.eventlog.admin import ensure_topics
 from services.eventlog.bus import Delivery, KafkaBus, KafkaTuning, Subscription
 from services.eventlog.topics import TRAJECTORIES

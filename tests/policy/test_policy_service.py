@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from conftest import scripted_start
 
 from apollo.v1 import events_pb2 as pb
 from bench._echo_sandbox import EchoSandbox
+from bench._scripted import scripted_start
 from services.eventlog.codec import decode
 from services.eventlog.events import new_event
 from services.eventlog.memory_bus import InMemoryBus

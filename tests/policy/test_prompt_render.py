@@ -7,9 +7,9 @@ import json
 import uuid
 
 import pytest
-from conftest import LogBook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from log_book import LogBook
 
 from services.trajectory import fold
 from services.trajectory.derived_ids import derived_event_id

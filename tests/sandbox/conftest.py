@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import time
@@ -10,9 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sandbox_actions import action
 
-from apollo.v1 import events_pb2 as pb
-from services.eventlog.events import new_event
 from services.sandbox.bubblewrap import BubblewrapBackend
 from services.sandbox.ledger import InMemoryExecutionLedger, TrajectoryRecord
 from services.sandbox.registry import Runtimes
@@ -62,14 +60,3 @@ def open_runtime(runtimes: Runtimes):
 def act():
     """Build an ActionProposed event: `act(trajectory_id, step, tool, **arguments)`."""
     return action
-
-
-def action(trajectory_id: str, step: int, tool: str, **arguments) -> pb.Event:
-    """An ActionProposed event calling `tool`."""
-    body = pb.ActionProposed(
-        step_index=step,
-        tool_call=pb.ToolCall(call_id=f"c{step}", name=tool, arguments_json=json.dumps(arguments)),
-        # Required on the bus; these actions come from no real prompt.
-        prompt_digest="sha256:test",
-    )
-    return new_event(body, trajectory_id=trajectory_id, service="test")

@@ -7,6 +7,7 @@ import json
 import socket
 
 import pytest
+from sandbox_actions import action
 
 from services.eventlog.blobs import InMemoryBlobStore
 from services.sandbox.handlers import handle_action_proposed
@@ -15,8 +16,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
 async def run(rt, command: str, step: int = 0, **extra) -> dict:
-    from conftest import action
-
     events = await handle_action_proposed(
         action(rt.trajectory_id, step, "run_command", command=command, **extra),
         rt,

@@ -1,0 +1,259 @@
+"""Guidance latency: submitted over HTTP → inside the next prompt of a sleeping agent.
+
+The embedded stack runs as a user runs it (`apollo up` in a private APOLLO_HOME: Tansu,
+Postgres and every service in its own process). One scripted trajectory on a built-in
+task does nothing but `sleep` for minutes at a time, and 100 watchers hold the gateway's
+live stream of it open. Each sample posts guidance to the gateway's HTTP API and waits
+for the ActionProposed whose `delivered_guidance_ids` name it: the gateway published it,
+the sandbox woke the sleep and recorded the observation, the policy rendered the next
+prompt with the `<real_user>` message and proposed. The latency runs from just before the
+POST to that event's `occurred_at` (one clock: everything runs on this machine).
+
+The baseline, measured on the same broker just before the watchers connect (so that
+this process's own load of 100 streams does not slow it), is the bus alone: three
+publish → handler round trips, one per hop of the path (gateway → sandbox → policy →
+log). Prints JSON lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from apollo.v1 import events_pb2 as pb
+from services.cli.gateway_commands import add_account
+from services.cli.stack.home import ApolloHome
+from services.cli.stack.state import StackState
+from services.eventlog.bus import Delivery, KafkaBus, Subscription
+from services.eventlog.events import new_event, new_event_id
+from services.eventlog.observability import configure_logging
+from services.eventlog.topics import TRAJECTORIES
+from services.gateway.users import Role
+from services.tasks.packs import TaskCatalog
+from services.tasks.scripts import SCRIPT_LABEL, script_label
+from services.tasks.starting import started_event
+
+TASK = "data-filtering-dedup"
+WATCHERS = 100
+SAMPLES = 200
+WARMUP = 10
+# Long enough that only guidance ends a sleep; short enough to be a sane budget.
+SLEEP_S = 600
+# After a proposal, time for the sandbox to start the next sleep before the next sample.
+SETTLE_S = 0.15
+BUS_HOPS = 3
+TARGET_P99_MS = 100
+STACK_TIMEOUT_S = 240
+# Probes name one trajectory that never starts, so the services track one stranger, not hundreds.
+PROBE_TRAJECTORY = new_event_id()
+SAMPLE_TIMEOUT_S = 30
+
+
+def _apollo(home: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APOLLO_")}
+    env["APOLLO_HOME"] = str(home)
+    result = subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STACK_TIMEOUT_S,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"apollo {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+@contextlib.contextmanager
+def embedded_stack():
+    """`apollo up --detach` in a private home; its state; `apollo down` afterwards."""
+    with tempfile.TemporaryDirectory(prefix="apollo-bench-") as root:
+        home = Path(root)
+        _apollo(home, "up", "--detach")
+        try:
+            state = StackState.load(ApolloHome(home).state_file)
+            if state is None or not state.gateway_url:
+                raise RuntimeError("the stack started without a gateway")
+            yield state
+        finally:
+            _apollo(home, "down")
+
+
+def sleeping_start() -> pb.Event:
+    """A scripted trajectory on TASK whose every step is a long sleep."""
+    steps = SAMPLES + WARMUP + 2
+    calls = [("sleep", {"seconds": SLEEP_S})] * steps
+    started = started_event(
+        TaskCatalog().get(TASK),
+        "scripted:reference",
+        started_by="bench",
+        service="bench",
+        budgets=pb.Budgets(max_steps=steps),
+    )
+    # Not the task's reference solution: only sleeps.
+    started.trajectory_started.labels[SCRIPT_LABEL] = script_label(calls)
+    return started
+
+
+class Arrivals:
+    """Waits for bus probes (by their own id) and for proposals (by what they answer)."""
+
+    def __init__(self) -> None:
+        self._probes: dict[str, asyncio.Future[pb.Event]] = {}
+        self._proposals: dict[str, asyncio.Future[pb.Event]] = {}
+
+    def probe(self, event_id: str) -> asyncio.Future[pb.Event]:
+        """Resolved when the probe `event_id` comes back."""
+        return self._expect(self._probes, event_id)
+
+    def proposal(self, cause_id: str) -> asyncio.Future[pb.Event]:
+        """Resolved with the proposal that delivers guidance `cause_id` or follows event
+        `cause_id` (the start, for the first proposal)."""
+        return self._expect(self._proposals, cause_id)
+
+    async def on_delivery(self, delivery: Delivery) -> None:
+        """Resolve the waiters the event answers."""
+        event = delivery.event
+        if event.HasField("action_proposed"):
+            keys = [event.causation_id, *event.action_proposed.delivered_guidance_ids]
+            self._resolve(self._proposals, keys, event)
+        else:
+            self._resolve(self._probes, [event.event_id], event)
+
+    @staticmethod
+    def _expect(waiting: dict[str, asyncio.Future[pb.Event]], key: str):
+        future = asyncio.get_running_loop().create_future()
+        waiting[key] = future
+        return future
+
+    @staticmethod
+    def _resolve(waiting: dict[str, asyncio.Future[pb.Event]], keys: list[str], event):
+        for key in keys:
+            future = waiting.pop(key, None)
+            if future is not None and not future.done():
+                future.set_result(event)
+
+
+async def bus_round_trip_ms(bus: KafkaBus, arrivals: Arrivals) -> float:
+    """One publish → handler round trip of a probe no service acts on."""
+    probe = new_event(
+        pb.GuidanceSubmitted(annotator="bench", text="probe"),
+        trajectory_id=PROBE_TRAJECTORY,
+        service="bench",
+    )
+    arrived = arrivals.probe(probe.event_id)
+    started = time.perf_counter()
+    await bus.publish(probe)
+    await asyncio.wait_for(arrived, SAMPLE_TIMEOUT_S)
+    return (time.perf_counter() - started) * 1000
+
+
+async def watch(client: httpx.AsyncClient, trajectory_id: str, received: list[int], slot: int):
+    """Hold the gateway's live stream of the trajectory open, counting its events."""
+    params = {"trajectory_id": trajectory_id}
+    async with client.stream("GET", "/api/stream", params=params, timeout=None) as response:
+        response.raise_for_status()
+        async for line in response.aiter_lines():
+            if line.startswith("event: apollo"):
+                received[slot] += 1
+
+
+async def guidance_latency_ms(
+    client: httpx.AsyncClient, trajectory_id: str, arrivals: Arrivals, index: int
+) -> float:
+    """Post one guidance message; milliseconds until the proposal whose prompt holds it."""
+    submitted_at = time.time()
+    response = await client.post(
+        f"/api/trajectories/{trajectory_id}/guidance",
+        json={"text": f"Guidance {index}: check the duplicates first.", "kind": "advice"},
+    )
+    response.raise_for_status()
+    proposal = await asyncio.wait_for(
+        arrivals.proposal(response.json()["event_id"]), SAMPLE_TIMEOUT_S
+    )
+    return (proposal.occurred_at.ToMicroseconds() / 1e6 - submitted_at) * 1000
+
+
+async def measure(state: StackState) -> tuple[list[float], list[float], list[int]]:
+    """Latency samples, bus baselines and every watcher's received event count."""
+    token = await add_account(state.postgres_dsn, None, Role.ANNOTATOR)
+    headers = {"Authorization": f"Bearer {token}"}
+    arrivals = Arrivals()
+    received = [0] * WATCHERS
+    limits = httpx.Limits(max_connections=WATCHERS + 10)
+    async with (
+        KafkaBus(state.broker_address, "bench-guidance") as bus,
+        httpx.AsyncClient(base_url=state.gateway_url, headers=headers, limits=limits) as client,
+    ):
+        group = f"bench.{new_event_id()}"
+        subscription = Subscription(
+            "bench", (TRAJECTORIES.name,), group, arrivals.on_delivery, from_beginning=False
+        )
+        await bus.subscribe(subscription)
+        start = sleeping_start()
+        first_proposal = arrivals.proposal(start.event_id)
+        await bus.publish(start)
+        await asyncio.wait_for(first_proposal, SAMPLE_TIMEOUT_S)
+        baselines = []
+        for _ in range(SAMPLES + WARMUP):
+            hops = [await bus_round_trip_ms(bus, arrivals) for _ in range(BUS_HOPS)]
+            baselines.append(sum(hops))
+        watchers = [
+            asyncio.create_task(watch(client, start.trajectory_id, received, slot))
+            for slot in range(WATCHERS)
+        ]
+        try:
+            latencies = []
+            for index in range(SAMPLES + WARMUP):
+                await asyncio.sleep(SETTLE_S)
+                latencies.append(
+                    await guidance_latency_ms(client, start.trajectory_id, arrivals, index)
+                )
+        finally:
+            for task in watchers:
+                task.cancel()
+            await asyncio.gather(*watchers, return_exceptions=True)
+    return latencies[WARMUP:], baselines[WARMUP:], received
+
+
+def report(latencies: list[float], baselines: list[float], received: list[int]) -> None:
+    """One JSON line per percentile, with the watchers' view of the run."""
+    cuts, base_cuts = statistics.quantiles(latencies, n=100), statistics.quantiles(baselines, n=100)
+    for metric, index in (("p50_ms", 49), ("p99_ms", 98)):
+        line = {
+            "bench": "guidance_latency",
+            "metric": metric,
+            "value": round(cuts[index], 3),
+            "baseline": round(base_cuts[index], 3),
+            "ratio": round(cuts[index] / base_cuts[index], 3),
+            "unit": "ms",
+            "samples": len(latencies),
+            "watchers": WATCHERS,
+            "watchers_live": sum(count > 0 for count in received),
+            "fewest_events_seen_by_a_watcher": min(received),
+        }
+        if metric == "p99_ms":
+            line["target"] = TARGET_P99_MS
+        print(json.dumps(line), flush=True)
+
+
+async def main() -> None:
+    """Start the stack, measure, report, stop the stack."""
+    configure_logging("bench", "WARNING")
+    with embedded_stack() as state:
+        report(*await measure(state))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
