@@ -11,7 +11,7 @@ from rich.console import Console
 from apollo.v1 import events_pb2 as pb
 from services.cli.connection import running_stack
 from services.cli.gateway_commands import add_account
-from services.cli.run_commands import start_run
+from services.cli.run_commands import follow_run, publish_start
 from services.cli.stack.home import ApolloHome
 from services.cli.stack_commands import up
 from services.gateway.users import Role
@@ -50,7 +50,8 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print only the resu
             f"Running [bold]{DEMO_TASK}[/bold] with the local model for {DEMO_STEPS} steps; "
             f"watch it live at {stack.gateway_url}/#/trajectories/{started.trajectory_id}"
         )
-    result = start_run(pack, started, wait=True, quiet=as_json, simulated_annotator=True)
+    publish_start(started)
+    result = follow_run(pack, started.trajectory_id, quiet=as_json, simulated_annotator=True)
     result["ui_url"] = stack.gateway_url
     if not as_json:
         console.print(f"UI: {stack.gateway_url}  token (admin): {token}")

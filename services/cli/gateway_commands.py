@@ -95,6 +95,22 @@ async def _guide(trajectory_id: str, text: str, kind: str, steps: list[int]) -> 
     return reply.event_id
 
 
+async def _start(request: cpb.StartTrajectoryRequest) -> str:
+    address, metadata = _target()
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = control_pb2_grpc.ControlServiceStub(channel)
+        reply = await stub.StartTrajectory(request, metadata=metadata, timeout=10)
+    return reply.trajectory_id
+
+
+def start_through_gateway(request: cpb.StartTrajectoryRequest) -> str:
+    """Start a trajectory with the gateway's StartTrajectory (admins only); its id."""
+    try:
+        return asyncio.run(_start(request))
+    except grpc.aio.AioRpcError as error:
+        raise _fail(error) from error
+
+
 def guide(
     trajectory_id: str = typer.Argument(..., help="Trajectory id."),
     text: str = typer.Argument("", help="Guidance, delivered as <real_user>…</real_user>."),

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
+from apollo.v1 import control_pb2 as cpb
 from apollo.v1 import events_pb2 as pb
 from services.cli.connection import NoStackRunning, resolve_connection, running_stack
-from services.cli.gateway_commands import add_account
+from services.cli.gateway_commands import add_account, start_through_gateway
 from services.cli.simulated_annotator import SimulatedAnnotator, hints_of
 from services.cli.stack.home import ApolloHome
 from services.eventlog.bus import KafkaBus
@@ -86,20 +88,16 @@ def _progress_line(state: Trajectory) -> str:
     )
 
 
-async def _run(
-    kafka: str, started: pb.Event, wait: bool, quiet: bool, annotator: SimulatedAnnotator | None
-) -> dict | None:
-    async with KafkaBus(kafka, client_id="apollo-cli-run") as bus:
-        await bus.publish(started)
-    if not wait:
-        return None
+async def _follow_to_end(
+    kafka: str, trajectory_id: str, quiet: bool, annotator: SimulatedAnnotator | None
+) -> dict:
     watching = asyncio.create_task(annotator.run()) if annotator else None
     try:
         if quiet:
-            return outcome(await _follow(kafka, started.trajectory_id, None))
+            return outcome(await _follow(kafka, trajectory_id, None))
         columns = (SpinnerColumn(), TextColumn("{task.description}"))
         with Progress(*columns, console=console, transient=True) as progress:
-            return outcome(await _follow(kafka, started.trajectory_id, progress))
+            return outcome(await _follow(kafka, trajectory_id, progress))
     finally:
         if watching is not None:
             watching.cancel()
@@ -138,6 +136,27 @@ def run(
         raise typer.BadParameter(str(error), param_hint="--task") from error
     if annotator not in ("none", "simulated"):
         raise typer.BadParameter("use none or simulated", param_hint="--annotator")
+    if os.environ.get("APOLLO_TOKEN"):
+        # An annotator's (admin's) start goes through the gateway, which records who started it.
+        request = cpb.StartTrajectoryRequest(
+            task_id=task,
+            policy=policy,
+            budgets=pb.Budgets(max_steps=max_steps or 0),
+            summary_threshold_tokens=summary_threshold,
+        )
+        trajectory_id = start_through_gateway(request)
+    else:
+        trajectory_id = _publish_start(pack, policy, max_steps, summary_threshold)
+    if not as_json and not wait:
+        console.print(f"started {task} with {policy}")
+    if not wait:
+        typer.echo(json.dumps({"trajectory_id": trajectory_id}) if as_json else trajectory_id)
+        return
+    typer.echo(json.dumps(follow_run(pack, trajectory_id, as_json, annotator == "simulated")))
+
+
+def _publish_start(pack: TaskPack, policy: str, max_steps: int | None, threshold: int) -> str:
+    """The stack operator's start: TrajectoryStarted straight onto the log; its id."""
     try:
         started = started_event(
             pack,
@@ -145,27 +164,29 @@ def run(
             started_by="cli",
             service="cli",
             budgets=pb.Budgets(max_steps=max_steps or 0),
-            summary_threshold=summary_threshold,
+            summary_threshold=threshold,
         )
     except BadPolicy as error:
         raise typer.BadParameter(str(error), param_hint="--policy") from error
-    if not as_json and not wait:
-        console.print(f"started {task} with {policy}")
-    result = start_run(pack, started, wait, as_json, annotator == "simulated")
-    if result is None:
-        typer.echo(json.dumps({"trajectory_id": started.trajectory_id}) if as_json
-                   else started.trajectory_id)  # fmt: skip
-    else:
-        typer.echo(json.dumps(result))
+    publish_start(started)
+    return started.trajectory_id
 
 
-def start_run(
-    pack: TaskPack, started: pb.Event, wait: bool, quiet: bool, simulated_annotator: bool
-) -> dict | None:
-    """Publish the start; with `wait`, follow (and maybe annotate) to the end: its outcome."""
+def publish_start(started: pb.Event) -> None:
+    """Publish a TrajectoryStarted to the running stack's log."""
+    asyncio.run(_publish(_connection().kafka, started))
+
+
+async def _publish(kafka: str, started: pb.Event) -> None:
+    async with KafkaBus(kafka, client_id="apollo-cli-run") as bus:
+        await bus.publish(started)
+
+
+def follow_run(pack: TaskPack, trajectory_id: str, quiet: bool, simulated_annotator: bool) -> dict:
+    """Follow a trajectory to its end (a simulated annotator steering it, if asked): its outcome."""
     connection = _connection()
-    annotator = _simulated_annotator(pack, started.trajectory_id) if simulated_annotator else None
-    return asyncio.run(_run(connection.kafka, started, wait, quiet, annotator))
+    annotator = _simulated_annotator(pack, trajectory_id) if simulated_annotator else None
+    return asyncio.run(_follow_to_end(connection.kafka, trajectory_id, quiet, annotator))
 
 
 async def _archived(dsn: str, trajectory_id: str) -> list[pb.Event]:

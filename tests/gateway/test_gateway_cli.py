@@ -1,4 +1,4 @@
-"""`apollo users add`, `apollo guide` and `apollo watch` as a user runs them."""
+"""`apollo users add`, `apollo guide`, `apollo watch` and `apollo run` as a user runs them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from apollo.v1 import events_pb2 as pb
 from services.cli.gateway_commands import guide, users_app, watch
+from services.cli.run_commands import run
 from services.gateway.grpc_server import start_grpc_server
 from services.gateway.users import TOKEN_PREFIX, token_hash
 
@@ -20,6 +21,7 @@ app = typer.Typer()
 app.add_typer(users_app, name="users")
 app.command()(guide)
 app.command()(watch)
+app.command()(run)
 
 
 def invoke(args: list[str], env: dict[str, str]):
@@ -70,3 +72,28 @@ async def test_guide_then_watch_through_grpc(wired, new_run) -> None:
         assert "NOT_FOUND" in refused.output
     finally:
         await server.stop(grace=None)
+
+
+async def test_run_with_a_token_starts_through_the_gateway(wired) -> None:
+    server, port = await start_grpc_server(wired.gateway, "127.0.0.1", 0)
+    grpc_env = {"APOLLO_GATEWAY_GRPC": f"127.0.0.1:{port}"}
+    args = ["run", "--task", "data-filtering-dedup", "--policy", "scripted:reference"]
+    try:
+        started = await invoke(
+            [*args, "--max-steps", "7", "--json"],
+            {**grpc_env, "APOLLO_TOKEN": wired.tokens["admin"]},
+        )
+        refused = await invoke(args, {**grpc_env, "APOLLO_TOKEN": wired.tokens["annotator"]})
+    finally:
+        await server.stop(grace=None)
+    assert started.exit_code == 0, started.output
+    [event] = wired.published()
+    assert started.stdout.strip() == f'{{"trajectory_id": "{event.trajectory_id}"}}'
+    body = event.trajectory_started
+    assert (body.task_id, body.started_by, body.budgets.max_steps) == (
+        "data-filtering-dedup",
+        "admin-1",
+        7,
+    )
+    assert refused.exit_code == 1
+    assert "PERMISSION_DENIED" in refused.output
