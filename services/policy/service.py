@@ -19,9 +19,9 @@ from services.eventlog.events import new_event_id
 from services.eventlog.subscription import Bus, Delivery, Subscription
 from services.eventlog.topics import TRAJECTORIES
 from services.llm.port import BackendError, ModelReply, RetryableBackendError, SamplingParams
+from services.llm.prompt_requests import to_model_request
 from services.policy import metrics
 from services.policy.backends import Backends, Lease
-from services.policy.model_requests import to_model_request
 from services.policy.proposals import action_proposed, summary_requested
 from services.policy.scripts import BadScript
 from services.policy.settings import PolicySettings

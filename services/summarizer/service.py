@@ -16,8 +16,8 @@ from services.eventlog.events import new_event, new_event_id
 from services.eventlog.subscription import Bus, Delivery, Subscription
 from services.eventlog.topics import TRAJECTORIES
 from services.llm.port import BackendError, ModelBackend, SamplingParams, backend_from_spec
+from services.llm.prompt_requests import to_model_request
 from services.summarizer import metrics
-from services.summarizer.model_requests import to_model_request
 from services.summarizer.settings import SummarizerSettings
 from services.trajectory.derived_ids import derived_event_id
 from services.trajectory.prompt import RenderError
