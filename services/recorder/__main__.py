@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 
-from services.eventlog.admin import ensure_topics
 from services.eventlog.bus import KafkaBus
-from services.eventlog.observability import ObservabilityServer, configure_logging
+from services.eventlog.observability import ObservabilityServer
 from services.eventlog.pg_archive import PgArchive
+from services.eventlog.process import start_process
 from services.recorder.service import Recorder
 from services.recorder.settings import RecorderSettings
 
@@ -16,12 +15,7 @@ from services.recorder.settings import RecorderSettings
 async def main() -> None:
     """Run until SIGTERM or SIGINT."""
     settings = RecorderSettings()
-    log = configure_logging("recorder", settings.log_level)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await ensure_topics(settings.kafka)
+    log, stop = await start_process("recorder", settings)
     archive = await PgArchive.connect(settings.postgres_dsn)
     await archive.migrate()
     try:

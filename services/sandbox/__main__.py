@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 
-from services.eventlog.admin import ensure_topics
 from services.eventlog.blobs import DirectoryBlobStore
 from services.eventlog.bus import KafkaBus
-from services.eventlog.observability import ObservabilityServer, configure_logging
 from services.eventlog.pg_archive import PgArchive
+from services.eventlog.process import serving, start_process
 from services.eventlog.processed import PgProcessedEvents
 from services.sandbox.backend import SandboxBackend
 from services.sandbox.bubblewrap import BubblewrapBackend
@@ -37,12 +35,7 @@ def make_backend(settings: SandboxSettings) -> SandboxBackend:
 async def main() -> None:
     """Compose the service from its settings and run it."""
     settings = SandboxSettings()
-    log = configure_logging("sandbox", settings.log_level)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await ensure_topics(settings.kafka)
+    log, stop = await start_process("sandbox", settings)
     ledger = await PgExecutionLedger.connect(settings.postgres_dsn)
     processed = await PgProcessedEvents.connect(settings.postgres_dsn)
     await processed.migrate()
@@ -66,14 +59,9 @@ async def main() -> None:
                 bus, runtimes, ledger, DirectoryBlobStore(settings.blob_dir),
                 settings.sandbox_group, ArchiveHistory(archive),
             )  # fmt: skip
-            await service.start()
-            server = ObservabilityServer(settings.metrics_port, lambda: bus.healthy).start()
-            log.info("sandbox started", kafka=settings.kafka, metrics_port=server.port)
-            try:
+            async with serving(service, settings.metrics_port, lambda: bus.healthy) as server:
+                log.info("sandbox started", kafka=settings.kafka, metrics_port=server.port)
                 await stop.wait()
-            finally:
-                await service.stop()
-                server.stop()
     finally:
         await archive.close()
         await processed.close()

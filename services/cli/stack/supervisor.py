@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import time
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ from services.cli.stack.processes import ServiceRunner, existing_services
 from services.cli.stack.state import ServiceProcess, StackState
 from services.eventlog.admin import ensure_topics
 from services.eventlog.pg_archive import PgArchive
+from services.eventlog.process import stop_on_signals
 from services.eventlog.rehydrate import rehydrate
 from services.recorder.settings import RECORDER_GROUP
 
@@ -145,10 +145,7 @@ class Supervisor:
 async def run(home: ApolloHome) -> None:
     """Run the stack until SIGTERM or SIGINT."""
     supervisor = Supervisor(home)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     try:
         await supervisor.start()
         await supervisor.watch(stop)
