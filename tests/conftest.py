@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: real Tansu brokers and a real Postgres."""
+"""Fixtures shared by every test: real Tansu brokers and Postgres, and contract backends."""
 
 from __future__ import annotations
 
@@ -52,3 +52,14 @@ async def pg_dsn(postgres_server: EmbeddedPostgres) -> str:
     finally:
         await admin.close()
     return postgres_server.dsn.replace("@/postgres?", f"@/{name}?")
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("memory", id="memory"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.integration),
+    ]
+)
+def backend_dsn(request: pytest.FixtureRequest) -> str | None:
+    """Run a storage contract twice: None for in-memory, else a fresh Postgres database's DSN."""
+    return None if request.param == "memory" else request.getfixturevalue("pg_dsn")

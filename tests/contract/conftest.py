@@ -16,17 +16,6 @@ from services.eventlog.events import new_event
 from services.eventlog.pg_archive import PgArchive
 from services.eventlog.processed import InMemoryProcessedEvents, PgProcessedEvents, ProcessedEvents
 
-BACKENDS = [
-    pytest.param("memory", id="memory"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.integration),
-]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend_dsn(request: pytest.FixtureRequest) -> str | None:
-    """None for the in-memory implementation, else a fresh Postgres database."""
-    return None if request.param == "memory" else request.getfixturevalue("pg_dsn")
-
 
 @pytest.fixture
 async def archive(backend_dsn: str | None) -> AsyncIterator[EventArchive]:

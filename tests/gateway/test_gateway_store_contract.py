@@ -21,18 +21,6 @@ from services.gateway.users import (
 pytestmark = pytest.mark.timeout(60)
 
 
-BACKENDS = [
-    pytest.param("memory", id="memory"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.integration),
-]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend_dsn(request: pytest.FixtureRequest) -> str | None:
-    """None for the in-memory implementations, else a fresh Postgres database."""
-    return None if request.param == "memory" else request.getfixturevalue("pg_dsn")
-
-
 @pytest.fixture
 async def stores(backend_dsn: str | None) -> AsyncIterator[tuple]:
     if backend_dsn is None:
