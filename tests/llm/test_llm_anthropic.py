@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -10,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from fake_anthropic import FakeAnthropic
+from react_exchange import RUN, react_exchange
 
 from services.llm import (
     ChatMessage,
@@ -17,8 +17,6 @@ from services.llm import (
     ModelRequest,
     RetryableBackendError,
     SamplingParams,
-    ToolCallRequest,
-    ToolDefinition,
     backend_from_spec,
 )
 from services.llm.anthropic_messages import AnthropicBackend
@@ -26,20 +24,7 @@ from services.llm.http_json import RetryPolicy
 
 pytestmark = pytest.mark.timeout(30)
 
-RUN = ToolDefinition(
-    "run_command",
-    "Run a shell command.",
-    json.dumps({"type": "object", "properties": {"command": {"type": "string"}}}),
-)
-FIRST_CALL = ToolCallRequest("toolu_1", "run_command", '{"command":"ls"}')
-# A whole ReAct exchange: a tool result followed by guidance, which the API wants in one turn.
-CONVERSATION = (
-    ChatMessage("system", "You are an agent."),
-    ChatMessage("user", "<task_description>List files.</task_description>"),
-    ChatMessage("assistant", "Listing.", tool_calls=(FIRST_CALL,)),
-    ChatMessage("tool", '{"success": true, "message": "a.txt"}', tool_call_id="toolu_1"),
-    ChatMessage("user", "<real_user>Also show hidden files.</real_user>"),
-)
+CONVERSATION = react_exchange("toolu_1", "Listing.")
 
 
 @pytest.fixture

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 
 import pytest
 from fake_openai import FakeOpenAI
+from react_exchange import RUN, react_exchange
 
-from services.llm import (
-    ChatMessage,
-    FatalBackendError,
-    ModelRequest,
-    RetryableBackendError,
-    SamplingParams,
-    ToolCallRequest,
-    ToolDefinition,
-)
+from services.llm import FatalBackendError, ModelRequest, RetryableBackendError, SamplingParams
 from services.llm.http_json import RetryPolicy
 from services.llm.openai_chat import OpenAIBackend
 
 pytestmark = pytest.mark.timeout(30)
 
-RUN = ToolDefinition(
-    "run_command",
-    "Run a shell command.",
-    json.dumps({"type": "object", "properties": {"command": {"type": "string"}}}),
-)
-FIRST_CALL = ToolCallRequest("call_1", "run_command", '{"command":"ls"}')
-CONVERSATION = (
-    ChatMessage("system", "You are an agent."),
-    ChatMessage("user", "<task_description>List files.</task_description>"),
-    ChatMessage("assistant", "", tool_calls=(FIRST_CALL,)),
-    ChatMessage("tool", '{"success": true, "message": "a.txt"}', tool_call_id="call_1"),
-    ChatMessage("user", "<real_user>Also show hidden files.</real_user>"),
-)
+CONVERSATION = react_exchange("call_1", "")
 
 
 @pytest.fixture
