@@ -7,14 +7,13 @@ machine noise hits them alike. Prints one JSON line per percentile on stdout.
 from __future__ import annotations
 
 import asyncio
-import json
-import statistics
 import time
 import uuid
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from apollo.v1 import events_pb2 as pb
+from bench._report import percentile_lines, print_lines
 from services.cli.stack.broker import TansuBroker
 from services.eventlog.admin import ensure_topics
 from services.eventlog.bus import Delivery, KafkaBus, KafkaTuning, Subscription
@@ -123,18 +122,7 @@ async def measure(address: str) -> tuple[list[float], list[float]]:
 
 def report(bus_ms: list[float], raw_ms: list[float]) -> None:
     """One JSON line per percentile: the bus, the raw baseline and their ratio."""
-    bus_cuts = statistics.quantiles(bus_ms, n=100)
-    raw_cuts = statistics.quantiles(raw_ms, n=100)
-    for metric, index in (("p50_ms", 49), ("p99_ms", 98)):
-        line = {
-            "bench": "bus_roundtrip",
-            "metric": metric,
-            "value": round(bus_cuts[index], 3),
-            "baseline": round(raw_cuts[index], 3),
-            "ratio": round(bus_cuts[index] / raw_cuts[index], 3),
-            "unit": "ms",
-        }
-        print(json.dumps(line), flush=True)
+    print_lines(percentile_lines("bus_roundtrip", bus_ms, raw_ms))
 
 
 async def main() -> None:

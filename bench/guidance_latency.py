@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +29,7 @@ from pathlib import Path
 import httpx
 
 from apollo.v1 import events_pb2 as pb
+from bench._report import percentile_lines, print_lines
 from services.cli.gateway_commands import add_account
 from services.cli.stack.home import ApolloHome
 from services.cli.stack.state import StackState
@@ -229,23 +228,17 @@ async def measure(state: StackState) -> tuple[list[float], list[float], list[int
 
 def report(latencies: list[float], baselines: list[float], received: list[int]) -> None:
     """One JSON line per percentile, with the watchers' view of the run."""
-    cuts, base_cuts = statistics.quantiles(latencies, n=100), statistics.quantiles(baselines, n=100)
-    for metric, index in (("p50_ms", 49), ("p99_ms", 98)):
-        line = {
-            "bench": "guidance_latency",
-            "metric": metric,
-            "value": round(cuts[index], 3),
-            "baseline": round(base_cuts[index], 3),
-            "ratio": round(cuts[index] / base_cuts[index], 3),
-            "unit": "ms",
-            "samples": len(latencies),
-            "watchers": WATCHERS,
-            "watchers_live": sum(count > 0 for count in received),
-            "fewest_events_seen_by_a_watcher": min(received),
-        }
-        if metric == "p99_ms":
+    lines = percentile_lines("guidance_latency", latencies, baselines)
+    for line in lines:
+        line.update(
+            samples=len(latencies),
+            watchers=WATCHERS,
+            watchers_live=sum(count > 0 for count in received),
+            fewest_events_seen_by_a_watcher=min(received),
+        )
+        if line["metric"] == "p99_ms":
             line["target"] = TARGET_P99_MS
-        print(json.dumps(line), flush=True)
+    print_lines(lines)
 
 
 async def main() -> None:

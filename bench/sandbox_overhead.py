@@ -4,15 +4,14 @@ bare subprocess, and a fresh session (a new bwrap) vs a bare bash start, p50/p99
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
-import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from apollo.v1 import events_pb2 as pb
+from bench._report import percentile_lines, print_lines
 from services.eventlog.blobs import InMemoryBlobStore
 from services.eventlog.events import new_event
 from services.sandbox.bubblewrap import BubblewrapBackend
@@ -24,11 +23,6 @@ from services.tasks.packs import TaskCatalog
 
 CALLS = 300
 SESSION_STARTS = 60
-
-
-def _percentiles(samples: list[float]) -> tuple[float, float]:
-    cuts = statistics.quantiles(samples, n=100)
-    return cuts[49], cuts[98]
 
 
 def _bare() -> list[float]:
@@ -86,23 +80,6 @@ async def _fresh_sessions(root: Path) -> list[float]:
     return samples
 
 
-def _print(bench: str, sandboxed: list[float], bare: list[float]) -> None:
-    for metric, (ours, base) in zip(
-        ("p50_ms", "p99_ms"),
-        zip(_percentiles(sandboxed), _percentiles(bare), strict=True),
-        strict=True,
-    ):
-        line = {
-            "bench": bench,
-            "metric": metric,
-            "value": round(ours, 3),
-            "baseline": round(base, 3),
-            "ratio": round(ours / base, 3),
-            "unit": "ms",
-        }
-        print(json.dumps(line))
-
-
 def main() -> None:
     """Print p50 and p99 of each, with the bare baseline and their ratio."""
     root = Path(tempfile.mkdtemp(prefix="apollo-bench-"))
@@ -112,8 +89,8 @@ def main() -> None:
         fresh = asyncio.run(_fresh_sessions(root))
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    _print("sandbox_overhead", sandboxed, _bare())
-    _print("sandbox_session_start", fresh, _bare_shells())
+    print_lines(percentile_lines("sandbox_overhead", sandboxed, _bare()))
+    print_lines(percentile_lines("sandbox_session_start", fresh, _bare_shells()))
 
 
 if __name__ == "__main__":

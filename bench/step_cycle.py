@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
-import statistics
 import time
 
 from apollo.v1 import events_pb2 as pb
 from bench._echo_sandbox import EchoSandbox
+from bench._report import percentile_lines, print_lines
 from bench._scripted import scripted_start
 from services.cli.stack.broker import TansuBroker
 from services.eventlog.admin import ensure_topics
@@ -87,18 +86,7 @@ async def measure(address: str) -> tuple[list[float], list[float]]:
 
 def report(cycles: list[float], baseline: list[float]) -> None:
     """One JSON line per percentile: step cycle, two raw round trips, their ratio."""
-    cycle_cuts = statistics.quantiles(cycles, n=100)
-    base_cuts = statistics.quantiles(baseline, n=100)
-    for metric, index in (("p50_ms", 49), ("p99_ms", 98)):
-        line = {
-            "bench": "step_cycle",
-            "metric": metric,
-            "value": round(cycle_cuts[index], 3),
-            "baseline": round(base_cuts[index], 3),
-            "ratio": round(cycle_cuts[index] / base_cuts[index], 3),
-            "unit": "ms",
-        }
-        print(json.dumps(line), flush=True)
+    print_lines(percentile_lines("step_cycle", cycles, baseline))
 
 
 async def main() -> None:
