@@ -23,7 +23,9 @@ console = Console(stderr=True)
 DEMO_TASK = "data-filtering-dedup"
 # Small enough for 2 CPU cores in minutes, large enough to show summaries and guidance.
 DEMO_STEPS = 8
-DEMO_SUMMARY_THRESHOLD = 1500
+# The first prompt (system, tools, task) is about 2,900 SmolLM2 tokens; at 4,000 the window is
+# summarized every few steps, not at every step (each summary is one more model call).
+DEMO_SUMMARY_THRESHOLD = 4000
 
 
 def demo(as_json: bool = typer.Option(False, "--json", help="Print only the result JSON.")) -> None:
