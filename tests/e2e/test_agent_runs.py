@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,19 +13,6 @@ from tests.e2e.apollo_cli import apollo
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 TASK_IDS = TaskCatalog().ids()
-AGENT_SERVICES = "recorder,sandbox,policy,summarizer"
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[Path]:
-    """One stack for every run of this module, without the gateway (runs need no browser)."""
-    with tempfile.TemporaryDirectory(prefix="apollo-e2e-") as path:
-        home = Path(path) / "home"
-        apollo(home, "up", "--detach", env={"APOLLO_SERVICES": AGENT_SERVICES})
-        try:
-            yield home
-        finally:
-            apollo(home, "down", check=False)
 
 
 @pytest.mark.parametrize("task_id", TASK_IDS)

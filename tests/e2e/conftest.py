@@ -1,0 +1,25 @@
+"""Fixtures of the end-to-end tests: an embedded stack run through the `apollo` command."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.apollo_cli import apollo
+
+AGENT_SERVICES = "recorder,sandbox,policy,summarizer"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Path]:
+    """One stack for every test of a module, without the gateway (runs need no browser)."""
+    with tempfile.TemporaryDirectory(prefix="apollo-e2e-") as path:
+        home = Path(path) / "home"
+        apollo(home, "up", "--detach", env={"APOLLO_SERVICES": AGENT_SERVICES})
+        try:
+            yield home
+        finally:
+            apollo(home, "down", check=False)
