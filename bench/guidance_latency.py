@@ -39,7 +39,6 @@ from services.eventlog.observability import configure_logging
 from services.eventlog.topics import TRAJECTORIES
 from services.gateway.users import Role
 from services.tasks.packs import TaskCatalog
-from services.tasks.scripts import SCRIPT_LABEL, script_label
 from services.tasks.starting import started_event
 
 TASK = "data-filtering-dedup"
@@ -95,16 +94,14 @@ def sleeping_start() -> pb.Event:
     """A scripted trajectory on TASK whose every step is a long sleep."""
     steps = SAMPLES + WARMUP + 2
     calls = [("sleep", {"seconds": SLEEP_S})] * steps
-    started = started_event(
+    return started_event(
         TaskCatalog().get(TASK),
         "scripted:reference",
         started_by="bench",
         service="bench",
         budgets=pb.Budgets(max_steps=steps),
+        script=calls,  # not the task's reference solution: only sleeps
     )
-    # Not the task's reference solution: only sleeps.
-    started.trajectory_started.labels[SCRIPT_LABEL] = script_label(calls)
-    return started
 
 
 class Arrivals:

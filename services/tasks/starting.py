@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.events import new_event, new_event_id
@@ -54,11 +54,13 @@ def started_event(
     budgets: pb.Budgets | None = None,
     summary_threshold: int = DEFAULT_SUMMARY_THRESHOLD,
     labels: Mapping[str, str] | None = None,
+    script: Sequence[tuple[str, dict]] | None = None,
 ) -> pb.Event:
     """A new trajectory's TrajectoryStarted: task, tools and budgets from the pack.
 
     `budgets` overrides the pack's; a zero field keeps the pack's own. A scripted policy
-    carries the pack's reference solution in the script label. Raises `BadPolicy`.
+    carries `script`, (tool, arguments) calls, in the script label; without one, the pack's
+    reference solution. Raises `BadPolicy`.
     """
     body = pb.TrajectoryStarted(
         task_id=pack.id,
@@ -74,6 +76,7 @@ def started_event(
         prompt_template_version=TEMPLATE_VERSION,
     )
     if body.policy.backend == "scripted":
-        calls = [(step.tool, dict(step.arguments)) for step in pack.reference()]
-        body.labels[SCRIPT_LABEL] = script_label(calls)
+        if script is None:
+            script = [(step.tool, dict(step.arguments)) for step in pack.reference()]
+        body.labels[SCRIPT_LABEL] = script_label(list(script))
     return new_event(body, trajectory_id=new_event_id(), service=service)

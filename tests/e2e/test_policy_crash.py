@@ -20,7 +20,6 @@ from services.eventlog.bus import KafkaBus
 from services.eventlog.pg_archive import PgArchive
 from services.eventlog.tail import tail_trajectory
 from services.tasks.packs import TaskCatalog
-from services.tasks.scripts import SCRIPT_LABEL, script_label
 from services.tasks.starting import started_event
 from tests.e2e.apollo_cli import apollo
 
@@ -42,16 +41,14 @@ POLL_S = 0.05
 def sleeping_start() -> pb.Event:
     """A scripted trajectory on TASK that sleeps SLEEPS times, then finishes."""
     calls = [("sleep", {"seconds": SLEEP_S})] * SLEEPS + [("finish", {"summary": "slept"})]
-    started = started_event(
+    return started_event(
         TaskCatalog().get(TASK),
         "scripted:reference",
         started_by="e2e-policy-crash",
         service="e2e-policy-crash",
         budgets=pb.Budgets(max_steps=STEPS),
+        script=calls,  # not the task's reference solution: only sleeps
     )
-    # Not the task's reference solution: only sleeps, so the run is long and needs no tools.
-    started.trajectory_started.labels[SCRIPT_LABEL] = script_label(calls)
-    return started
 
 
 async def wait_until(condition: Callable[[], object], timeout_s: float, what: str):

@@ -55,6 +55,13 @@ def test_scripted_reference_carries_the_reference_solution_for_the_policy() -> N
     assert script == [(step.tool, step.arguments) for step in PACK.reference()]
 
 
+def test_a_given_script_replaces_the_reference_solution() -> None:
+    calls = [("sleep", {"seconds": 5}), ("finish", {})]
+    event = started_event(PACK, "scripted:reference", started_by="t", service="t", script=calls)
+    script = [(call.name, call.arguments) for call in script_of(event.trajectory_started)]
+    assert script == calls
+
+
 @pytest.mark.parametrize(
     "policy", ["", "gpt", "anthropic", "openai:", "scripted", "scripted:mine", "LOCAL"]
 )
