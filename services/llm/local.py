@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.llm.call_opening import opening_token_ids
 from services.llm.local_model import LocalModel, load_local_model
 from services.llm.model_files import GGUF_NAME, models_dir
 from services.llm.port import (
@@ -37,14 +38,27 @@ class LocalModelSettings(BaseSettings):
         gt=0,
         description="Cap on generated tokens per call, whatever the sampling params ask",
     )
+    constrain_tool_calls: bool = Field(
+        default=True,
+        description="Hold the answer's opening to a call of an offered tool (see call_opening)",
+    )
 
 
 class LocalBackend:
     """Generates in a worker thread, one generation at a time per loaded model."""
 
-    def __init__(self, model_dir: Path | None = None, max_new_tokens: int | None = None) -> None:
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        max_new_tokens: int | None = None,
+        constrain_tool_calls: bool | None = None,
+    ) -> None:
+        settings = LocalModelSettings()
         self._directory = model_dir or models_dir()
-        self._max_new_tokens = max_new_tokens or LocalModelSettings().max_new_tokens
+        self._max_new_tokens = max_new_tokens or settings.max_new_tokens
+        self._constrain = (
+            settings.constrain_tool_calls if constrain_tool_calls is None else constrain_tool_calls
+        )
         self._spec = ModelSpecData(backend="local", model=Path(GGUF_NAME).stem)
 
     @property
@@ -64,7 +78,7 @@ class LocalBackend:
         started = time.perf_counter()
         conversation = render_text_conversation(request.messages, request.tools)
         text, prompt_tokens, completion_tokens = await asyncio.to_thread(
-            self._generate, conversation, request.sampling
+            self._generate, conversation, request.sampling, [tool.name for tool in request.tools]
         )
         parsed = parse_tool_calls(text)
         return ModelReply(
@@ -82,7 +96,7 @@ class LocalBackend:
         return len(self.loaded_model().template(render_text_conversation(messages, tools)))
 
     def _generate(
-        self, conversation: list[dict[str, str]], sampling: SamplingParams
+        self, conversation: list[dict[str, str]], sampling: SamplingParams, tool_names: list[str]
     ) -> tuple[str, int, int]:
         loaded = self.loaded_model()
         prompt_ids = loaded.template(conversation)
@@ -98,5 +112,6 @@ class LocalBackend:
             temperature=sampling.temperature,
             top_p=sampling.top_p,
             seed=sampling.seed,
+            openings=opening_token_ids(loaded.tokenizer, tool_names) if self._constrain else None,
         )
         return loaded.decode(generated), len(prompt_ids), len(generated)

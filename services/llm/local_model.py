@@ -20,10 +20,12 @@ from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
     GgufConfig,
+    LogitsProcessorList,
     StoppingCriteria,
     StoppingCriteriaList,
 )
 
+from services.llm.call_opening import OpeningConstraint
 from services.llm.model_files import GGUF_NAME, gguf_path
 from services.llm.port import FatalBackendError
 
@@ -63,8 +65,10 @@ class LocalModel:
         temperature: float,
         top_p: float,
         seed: int | None,
+        openings: list[list[int]] | None = None,
     ) -> list[int]:
-        """The generated token ids (blocking; one generation at a time)."""
+        """The generated token ids (blocking; one generation at a time); with `openings`,
+        the answer starts with one of them (see `call_opening`)."""
         sampling: dict[str, Any] = (
             {"do_sample": True, "temperature": temperature, "top_p": top_p}
             if temperature > 0
@@ -82,6 +86,9 @@ class LocalModel:
                 max_new_tokens=max_new_tokens,
                 pad_token_id=self.tokenizer.eos_token_id,
                 stopping_criteria=StoppingCriteriaList([stop]),
+                logits_processor=LogitsProcessorList(
+                    [OpeningConstraint(len(prompt_ids), openings)] if openings else []
+                ),
                 **sampling,
             )
         return output[0, len(prompt_ids) :].tolist()

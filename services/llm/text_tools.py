@@ -58,6 +58,12 @@ def render_tool_instructions(tools: Sequence[ToolDefinition]) -> str:
     )
 
 
+def call_opening(name: str) -> str:
+    """How a call to `name` begins, up to its arguments' opening brace (as `render_tool_call`
+    writes it)."""
+    return f'<tool_call>\n{{"name": {json.dumps(name, ensure_ascii=False)}, "arguments": {{'
+
+
 def render_tool_call(call: ToolCallRequest) -> str:
     """One call in the answer format, as a trained model should write it."""
     arguments = json.loads(call.arguments_json or "{}")

@@ -17,7 +17,7 @@ from services.llm.local import LocalBackend
 from services.llm.local_model import STOP_TEXT, LocalModel, ModelNotFetchedError, _StopAfterText
 from services.llm.model_files import gguf_path, models_dir
 from services.llm.port import ToolDefinition
-from services.llm.text_tools import render_text_conversation
+from services.llm.text_tools import call_opening, render_text_conversation
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = (
@@ -100,6 +100,26 @@ async def test_generation_gives_a_parsed_call_or_a_clean_reply_without_one(
     assert not reply.approximate_tokens
     assert reply.latency_ms > 0
     assert local_backend.spec.to_proto().backend == "local"
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_answers_open_a_call_to_an_offered_tool(
+    local_backend: LocalBackend, seed: int
+) -> None:
+    sampling = SamplingParams(temperature=1.0, max_tokens=24, seed=seed)
+    reply = await local_backend.complete(ModelRequest(MESSAGES, TOOLS, sampling))
+    assert any(reply.text.startswith(call_opening(tool.name)) for tool in TOOLS), reply.text
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(300)
+async def test_without_the_constraint_the_answer_is_free(local_backend: LocalBackend) -> None:
+    free = LocalBackend(constrain_tool_calls=False)
+    reply = await free.complete(ModelRequest(MESSAGES, TOOLS, GREEDY))
+    # Greedy SmolLM2 copies the format's placeholder when left alone (why the constraint exists).
+    assert not any(reply.text.startswith(call_opening(tool.name)) for tool in TOOLS), reply.text
 
 
 @pytest.mark.integration
