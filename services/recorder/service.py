@@ -30,6 +30,10 @@ class Recorder:
             bootstrap_servers=settings.kafka,
             group_id=None,  # offsets live in Postgres, committed with the events
             enable_auto_commit=False,
+            # A position the broker calls out of range (Tansu answers offset lookups on a
+            # just-created topic unreliably) restarts from the oldest record, never the
+            # newest: re-reading is deduplicated, skipping would lose events.
+            auto_offset_reset="earliest",
             fetch_max_wait_ms=settings.recorder_poll_ms,
             max_partition_fetch_bytes=16 * 1024 * 1024,
         )
