@@ -176,21 +176,25 @@ async def watch(client: httpx.AsyncClient, trajectory_id: str, received: list[in
 
 async def guidance_latency_ms(
     client: httpx.AsyncClient, trajectory_id: str, arrivals: Arrivals, index: int
-) -> float:
-    """Post one guidance message; milliseconds until the proposal whose prompt holds it."""
+) -> float | None:
+    """Post one guidance message; milliseconds until the proposal whose prompt holds it
+    (None if none did within SAMPLE_TIMEOUT_S: reported, not hidden)."""
     submitted_at = time.time()
     response = await client.post(
         f"/api/trajectories/{trajectory_id}/guidance",
         json={"text": f"Guidance {index}: check the duplicates first.", "kind": "advice"},
     )
     response.raise_for_status()
-    proposal = await asyncio.wait_for(
-        arrivals.proposal(response.json()["event_id"]), SAMPLE_TIMEOUT_S
-    )
+    try:
+        proposal = await asyncio.wait_for(
+            arrivals.proposal(response.json()["event_id"]), SAMPLE_TIMEOUT_S
+        )
+    except TimeoutError:
+        return None
     return (proposal.occurred_at.ToMicroseconds() / 1e6 - submitted_at) * 1000
 
 
-async def measure(state: StackState) -> tuple[list[float], list[float], list[int]]:
+async def measure(state: StackState) -> tuple[list[float | None], list[float], list[int]]:
     """Latency samples, bus baselines and every watcher's received event count."""
     token = await add_account(state.postgres_dsn, None, Role.ANNOTATOR)
     headers = {"Authorization": f"Bearer {token}"}
@@ -232,12 +236,15 @@ async def measure(state: StackState) -> tuple[list[float], list[float], list[int
     return latencies[WARMUP:], baselines[WARMUP:], received
 
 
-def report(latencies: list[float], baselines: list[float], received: list[int]) -> None:
-    """One JSON line per percentile, with the watchers' view of the run."""
-    lines = percentile_lines("guidance_latency", latencies, baselines)
+def report(latencies: list[float | None], baselines: list[float], received: list[int]) -> None:
+    """One JSON line per percentile of the delivered samples, with those never delivered
+    within SAMPLE_TIMEOUT_S and the watchers' view of the run."""
+    delivered = [latency for latency in latencies if latency is not None]
+    lines = percentile_lines("guidance_latency", delivered, baselines)
     for line in lines:
         line.update(
-            samples=len(latencies),
+            samples=len(delivered),
+            undelivered=len(latencies) - len(delivered),
             watchers=WATCHERS,
             watchers_live=sum(count > 0 for count in received),
             fewest_events_seen_by_a_watcher=min(received),
