@@ -39,3 +39,12 @@ def read_json_lines(path: Path) -> list:
         except ValueError:
             continue
     return rows
+
+
+def read_label_predictions(path: Path) -> dict[int, int]:
+    """A JSON object {example index: label} from a capped read; {} if missing or malformed."""
+    try:
+        raw = json.loads(path.read_text()[:MAX_BYTES]) if path.is_file() else {}
+        return {int(k): int(v) for k, v in dict(raw).items()}
+    except (ValueError, TypeError):
+        return {}

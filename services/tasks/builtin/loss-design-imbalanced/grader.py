@@ -2,17 +2,12 @@
 
 import json
 
-from services.sandbox.grader_kit import MAX_BYTES, arguments, report
+from services.sandbox.grader_kit import arguments, read_label_predictions, report
 
 OUT, HIDDEN = arguments()
 
 labels = json.loads((HIDDEN / "test_labels.json").read_text())
-path = OUT / "predictions.json"
-try:
-    raw = json.loads(path.read_text()[:MAX_BYTES]) if path.is_file() else {}
-    predictions = {int(k): int(v) for k, v in dict(raw).items()}
-except (ValueError, TypeError):
-    predictions = {}
+predictions = read_label_predictions(OUT / "predictions.json")
 pos = [i for i, y in enumerate(labels) if y == 1]
 neg = [i for i, y in enumerate(labels) if y == 0]
 tpr = sum(predictions.get(i) == 1 for i in pos) / len(pos)
