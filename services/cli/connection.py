@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import typer
+from rich.console import Console
+
+from apollo.v1 import events_pb2 as pb
 from services.cli.stack.home import ApolloHome
 from services.cli.stack.state import StackState, pid_alive
+from services.eventlog.pg_archive import PgArchive
 
 
 class NoStackRunning(RuntimeError):
@@ -43,3 +48,21 @@ def resolve_connection(home: ApolloHome | None = None) -> Connection:
             "or set APOLLO_KAFKA and APOLLO_POSTGRES_DSN"
         )
     return Connection(kafka or state.broker_address, dsn or state.postgres_dsn)
+
+
+def connection_or_exit() -> Connection:
+    """`resolve_connection()` for a command: without a stack, say so and exit 2."""
+    try:
+        return resolve_connection()
+    except NoStackRunning as error:
+        Console(stderr=True).print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+
+
+async def archived_events(dsn: str, trajectory_id: str) -> list[pb.Event]:
+    """One trajectory's archived events in log order."""
+    archive = await PgArchive.connect(dsn)
+    try:
+        return [record.event for record in await archive.events(trajectory_id)]
+    finally:
+        await archive.close()

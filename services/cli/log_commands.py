@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.cli.connection import NoStackRunning, resolve_connection
+from services.cli.connection import archived_events, connection_or_exit
 from services.cli.importing import ImportFileError, import_events, read_export
 from services.cli.rendering import describe_event
 from services.eventlog.jsonl import to_json_line
@@ -21,26 +21,10 @@ from services.eventlog.tail import tail_trajectory
 console = Console(stderr=True)
 
 
-def _connection():
-    try:
-        return resolve_connection()
-    except NoStackRunning as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from error
-
-
-async def _archived(dsn: str, trajectory_id: str) -> list:
-    archive = await PgArchive.connect(dsn)
-    try:
-        return [record.event for record in await archive.events(trajectory_id)]
-    finally:
-        await archive.close()
-
-
 def export(trajectory_id: str = typer.Argument(..., help="Trajectory id.")) -> None:
     """Print a trajectory as JSON lines (protobuf JSON, proto field names), in log order."""
-    connection = _connection()
-    events = asyncio.run(_archived(connection.postgres_dsn, trajectory_id))
+    connection = connection_or_exit()
+    events = asyncio.run(archived_events(connection.postgres_dsn, trajectory_id))
     if not events:
         console.print(f"[red]No trajectory {trajectory_id!r} in the archive[/red]")
         raise typer.Exit(1)
@@ -52,14 +36,14 @@ def events(
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events."),
 ) -> None:
     """Print a trajectory's events, one line each; with --follow, live."""
-    connection = _connection()
+    connection = connection_or_exit()
     if follow:
         try:
             asyncio.run(tail_trajectory(connection.kafka, trajectory_id, _print_event))
         except KeyboardInterrupt:
             return
         return
-    archived = asyncio.run(_archived(connection.postgres_dsn, trajectory_id))
+    archived = asyncio.run(archived_events(connection.postgres_dsn, trajectory_id))
     if not archived:
         console.print(f"[red]No trajectory {trajectory_id!r} in the archive[/red]")
         raise typer.Exit(1)
@@ -76,7 +60,7 @@ def import_(
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
     """Append the events of an export; events already archived are skipped."""
-    connection = _connection()
+    connection = connection_or_exit()
     try:
         events = read_export(path)
     except ImportFileError as error:
@@ -97,7 +81,7 @@ def trajectories(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List trajectories, most recent activity first."""
-    connection = _connection()
+    connection = connection_or_exit()
 
     async def load() -> list:
         archive = await PgArchive.connect(connection.postgres_dsn)

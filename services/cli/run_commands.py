@@ -13,12 +13,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from apollo.v1 import control_pb2 as cpb
 from apollo.v1 import events_pb2 as pb
-from services.cli.connection import NoStackRunning, resolve_connection, running_stack
+from services.cli.connection import archived_events, connection_or_exit, running_stack
 from services.cli.gateway_commands import add_account, start_through_gateway
 from services.cli.simulated_annotator import SimulatedAnnotator, hints_of
 from services.cli.stack.home import ApolloHome
 from services.eventlog.bus import KafkaBus
-from services.eventlog.pg_archive import PgArchive
 from services.eventlog.tail import tail_trajectory
 from services.gateway.users import Role
 from services.tasks.packs import TaskCatalog, TaskPack, TaskPackError
@@ -33,14 +32,6 @@ from services.trajectory.digest_check import check_digests
 
 console = Console(stderr=True)
 trajectory_app = typer.Typer(help="Inspect recorded trajectories.", no_args_is_help=True)
-
-
-def _connection():
-    try:
-        return resolve_connection()
-    except NoStackRunning as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from error
 
 
 def outcome(state: Trajectory) -> dict:
@@ -174,7 +165,7 @@ def _publish_start(pack: TaskPack, policy: str, max_steps: int | None, threshold
 
 def publish_start(started: pb.Event) -> None:
     """Publish a TrajectoryStarted to the running stack's log."""
-    asyncio.run(_publish(_connection().kafka, started))
+    asyncio.run(_publish(connection_or_exit().kafka, started))
 
 
 async def _publish(kafka: str, started: pb.Event) -> None:
@@ -184,17 +175,9 @@ async def _publish(kafka: str, started: pb.Event) -> None:
 
 def follow_run(pack: TaskPack, trajectory_id: str, quiet: bool, simulated_annotator: bool) -> dict:
     """Follow a trajectory to its end (a simulated annotator steering it, if asked): its outcome."""
-    connection = _connection()
+    connection = connection_or_exit()
     annotator = _simulated_annotator(pack, trajectory_id) if simulated_annotator else None
     return asyncio.run(_follow_to_end(connection.kafka, trajectory_id, quiet, annotator))
-
-
-async def _archived(dsn: str, trajectory_id: str) -> list[pb.Event]:
-    archive = await PgArchive.connect(dsn)
-    try:
-        return [record.event for record in await archive.events(trajectory_id)]
-    finally:
-        await archive.close()
 
 
 @trajectory_app.command()
@@ -203,7 +186,7 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
 ) -> None:
     """Re-render every action's prompt from the archive and compare it with its digest."""
-    events = asyncio.run(_archived(_connection().postgres_dsn, trajectory_id))
+    events = asyncio.run(archived_events(connection_or_exit().postgres_dsn, trajectory_id))
     if not events:
         console.print(f"[red]no archived events for {trajectory_id}[/red]")
         raise typer.Exit(1)
