@@ -27,7 +27,10 @@ def make_backend(settings: SandboxSettings) -> SandboxBackend:
         from services.sandbox.kubernetes import KubernetesBackend
 
         return KubernetesBackend.from_environment(
-            settings.sandbox_k8s_namespace, settings.sandbox_k8s_image
+            settings.sandbox_k8s_namespace,
+            settings.sandbox_k8s_image,
+            settings.sandbox_k8s_workspace_claim,
+            settings.sandbox_workspace_root,
         )
     return BubblewrapBackend(settings.sandbox_uid)
 

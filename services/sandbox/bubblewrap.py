@@ -7,10 +7,10 @@ import contextlib
 import os
 import shutil
 import signal
-from pathlib import Path
 
 from services.sandbox.backend import SandboxSpec, SandboxUnavailable
 from services.sandbox.limits import SANDBOX_ENV, WORKSPACE_MOUNT
+from services.sandbox.workspace import chown_tree
 
 # Read-only system paths a shell and the system Python need; everything else is absent.
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
@@ -95,7 +95,7 @@ class BubblewrapBackend:
                         f"the sandbox user {self._drop_to} cannot reach {ancestor}: put "
                         "workspaces under a directory every user may traverse (mode o+x)"
                     )
-            await asyncio.to_thread(_chown_tree, spec.workspace, self._drop_to)
+            await asyncio.to_thread(chown_tree, spec.workspace, self._drop_to)
 
     async def release(self, spec: SandboxSpec) -> None:
         """Nothing to free: shells are killed by their sessions."""
@@ -155,10 +155,3 @@ class BubblewrapBackend:
         except OSError as error:
             raise SandboxUnavailable(f"cannot start bubblewrap: {error}") from error
         return BubblewrapShell(process)
-
-
-def _chown_tree(root: Path, uid: int) -> None:
-    os.chown(root, uid, uid)
-    for directory, subdirs, files in os.walk(root):
-        for name in subdirs + files:
-            os.chown(os.path.join(directory, name), uid, uid, follow_symlinks=False)

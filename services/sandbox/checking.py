@@ -28,12 +28,20 @@ def _action(trajectory_id: str, step: int, call: ToolCallSpec) -> pb.Event:
 
 
 async def check_task(
-    catalog: TaskCatalog, task_id: str, backend: SandboxBackend, *, baseline: bool = False
+    catalog: TaskCatalog,
+    task_id: str,
+    backend: SandboxBackend,
+    *,
+    baseline: bool = False,
+    workspace_root: Path | None = None,
 ) -> dict:
-    """Run the reference (or, as the baseline, finish at once); return the final score."""
+    """Run the reference (or, as the baseline, finish at once); return the final score.
+
+    The scratch workspace goes under `workspace_root` when the backend needs it there (the
+    kubernetes backend's shared claim), else in the system's temporary directory."""
     pack = catalog.get(task_id)
     calls = [ToolCallSpec(tool="finish")] if baseline else pack.reference()
-    with tempfile.TemporaryDirectory(prefix="apollo-check-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="apollo-check-", dir=workspace_root) as scratch:
         runtimes = Runtimes(catalog, backend, InMemoryExecutionLedger(), Path(scratch))
         budgets = pack.manifest.budgets
         record = TrajectoryRecord(
@@ -54,7 +62,7 @@ async def check_task(
                     ended = event.trajectory_ended
             if ended is not None:
                 break
-        await runtimes.close_all()
+        await runtimes.close(record.trajectory_id)
     failed = [o for o in observations if not o.get("success")]
     return {
         "id": task_id,

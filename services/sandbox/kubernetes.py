@@ -1,12 +1,20 @@
-"""The Kubernetes sandbox backend: one locked-down pod per trajectory, shells over exec."""
+"""The Kubernetes sandbox backend: one locked-down pod per trajectory, shells over exec.
+
+Workspaces live on a ReadWriteMany PersistentVolumeClaim that the sandbox service mounts at
+its workspace root; each pod mounts its own trajectory's directory of that claim (subPath) at
+/workspace, so the pack's files, the file tools and the hidden grader see what the pod's
+commands wrote, with nothing to copy.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from kubernetes import client, config
@@ -15,17 +23,13 @@ from kubernetes.config.config_exception import ConfigException
 from kubernetes.stream import stream
 
 from services.sandbox.backend import SandboxSpec, SandboxUnavailable
-from services.sandbox.limits import MIB, SANDBOX_ENV, WORKSPACE_MOUNT
+from services.sandbox.limits import MIB, SANDBOX_ENV, WORKSPACE_MOUNT, ResourceLimits
+from services.sandbox.workspace import chown_tree
 
 CONTAINER = "sandbox"
 # The uid the agent runs as inside the pod (never root).
 SANDBOX_UID = 1000
-# setsid makes each session's shell lead its own process group, so one `kill -- -PGID` ends
-# the session's background jobs too; the first line tells us that group id.
-SHELL = [
-    "setsid", "-w", "/bin/bash", "--noprofile", "--norc", "-c",
-    "echo __APOLLO_SHELL_PID=$$; exec /bin/bash --noprofile --norc",
-]  # fmt: skip
+WORKSPACE_CLAIM_SETTING = "APOLLO_SANDBOX_K8S_WORKSPACE_CLAIM"
 _PID_LINE = re.compile(rb"__APOLLO_SHELL_PID=(\d+)")
 _POLL_S = 0.5
 
@@ -39,8 +43,19 @@ def pod_name(trajectory_id: str) -> str:
     return f"apollo-sbx-{slug}-{digest}" if slug else f"apollo-sbx-{digest}"
 
 
-def pod_manifest(spec: SandboxSpec, image: str) -> client.V1Pod:
-    """The pod of one trajectory: no token, no host namespaces, no privileges, capped."""
+def shell_command(limits: ResourceLimits) -> list[str]:
+    """A session's shell: its own process group (setsid), so one `kill -- -PGID` ends its
+    background jobs too, and that group id on the first line. The per-process rlimits apply
+    as in the local backend, except the process count: RLIMIT_NPROC counts per uid across a
+    node, so the cluster caps processes with `podPidsLimit` instead."""
+    rlimits = [a for a in limits.prlimit_args() if not a.startswith(("--nproc=", "--as="))]
+    inner = "echo __APOLLO_SHELL_PID=$$; exec /bin/bash --noprofile --norc"
+    return ["setsid", "-w", "prlimit", *rlimits, "/bin/bash", "--noprofile", "--norc", "-c", inner]
+
+
+def pod_manifest(spec: SandboxSpec, image: str, claim: str, sub_path: str) -> client.V1Pod:
+    """The pod of one trajectory: no token, no host namespaces, no privileges, capped, with
+    its workspace directory `sub_path` of the shared claim at /workspace."""
     limits = spec.limits
     name = pod_name(spec.trajectory_id)
     resources = {"memory": f"{limits.memory_bytes // MIB}Mi", "cpu": "2"}
@@ -59,7 +74,7 @@ def pod_manifest(spec: SandboxSpec, image: str) -> client.V1Pod:
             capabilities=client.V1Capabilities(drop=["ALL"]),
         ),
         volume_mounts=[
-            client.V1VolumeMount(name="workspace", mount_path=WORKSPACE_MOUNT),
+            client.V1VolumeMount(name="workspace", mount_path=WORKSPACE_MOUNT, sub_path=sub_path),
             client.V1VolumeMount(name="tmp", mount_path="/tmp"),
         ],
     )
@@ -92,7 +107,9 @@ def pod_manifest(spec: SandboxSpec, image: str) -> client.V1Pod:
             volumes=[
                 client.V1Volume(
                     name="workspace",
-                    empty_dir=client.V1EmptyDirVolumeSource(size_limit=str(limits.file_bytes)),
+                    persistent_volume_claim=client.V1PersistentVolumeClaimVolumeSource(
+                        claim_name=claim
+                    ),
                 ),
                 client.V1Volume(
                     name="tmp",
@@ -150,19 +167,36 @@ class KubernetesBackend:
         api: client.CoreV1Api,
         namespace: str,
         image: str,
+        workspace_claim: str,
+        workspace_root: Path,
         *,
         exec_stream: ExecStream = stream,
         ready_timeout_s: float = 180.0,
     ) -> None:
+        if not workspace_claim:
+            raise SandboxUnavailable(
+                f"the kubernetes backend needs {WORKSPACE_CLAIM_SETTING}: a ReadWriteMany "
+                "PersistentVolumeClaim in the sandboxes' namespace, mounted by the sandbox "
+                "service at its workspace root"
+            )
         self._api = api
         self._namespace = namespace
         self._image = image
+        self._claim = workspace_claim
+        self._root = workspace_root.resolve()
         # `stream` speaks websocket to a real API server; tests pass a stand-in.
         self._stream = exec_stream
         self._ready_timeout_s = ready_timeout_s
 
+    @property
+    def workspace_owner(self) -> int | None:
+        """The pods' uid, which must own workspace files when the service runs as root."""
+        return SANDBOX_UID if os.geteuid() == 0 else None
+
     @classmethod
-    def from_environment(cls, namespace: str, image: str) -> KubernetesBackend:
+    def from_environment(
+        cls, namespace: str, image: str, workspace_claim: str, workspace_root: Path
+    ) -> KubernetesBackend:
         """Use the in-cluster service account, or ~/.kube/config outside a cluster."""
         try:
             config.load_incluster_config()
@@ -171,17 +205,31 @@ class KubernetesBackend:
                 config.load_kube_config()
             except (ConfigException, OSError) as error:
                 raise SandboxUnavailable(f"no Kubernetes configuration found: {error}") from error
-        return cls(client.CoreV1Api(), namespace, image)
+        return cls(client.CoreV1Api(), namespace, image, workspace_claim, workspace_root)
+
+    def _sub_path(self, spec: SandboxSpec) -> str:
+        """The workspace's directory within the claim."""
+        try:
+            return spec.workspace.resolve().relative_to(self._root).as_posix()
+        except ValueError:
+            raise SandboxUnavailable(
+                f"workspace {spec.workspace} is not under the shared workspace root "
+                f"{self._root}, so no pod could mount it"
+            ) from None
 
     async def prepare(self, spec: SandboxSpec) -> None:
         """Create the trajectory's pod (kept if it exists) and wait until it runs."""
+        sub_path = self._sub_path(spec)
         spec.workspace.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(self._create_and_wait, spec)
+        if self.workspace_owner is not None:
+            await asyncio.to_thread(chown_tree, spec.workspace, self.workspace_owner)
+        await asyncio.to_thread(self._create_and_wait, spec, sub_path)
 
-    def _create_and_wait(self, spec: SandboxSpec) -> None:
+    def _create_and_wait(self, spec: SandboxSpec, sub_path: str) -> None:
         name = pod_name(spec.trajectory_id)
+        manifest = pod_manifest(spec, self._image, self._claim, sub_path)
         try:
-            self._api.create_namespaced_pod(self._namespace, pod_manifest(spec, self._image))
+            self._api.create_namespaced_pod(self._namespace, manifest)
         except ApiException as error:
             if error.status != 409:  # 409: already there, e.g. after a service restart
                 raise SandboxUnavailable(f"cannot create pod {name}: {error.reason}") from error
@@ -197,13 +245,13 @@ class KubernetesBackend:
     async def start_shell(self, spec: SandboxSpec) -> KubernetesShell:
         """A fresh shell in the pod; its process group id comes as its first line."""
         name = pod_name(spec.trajectory_id)
-        return await asyncio.to_thread(self._exec_shell, name)
+        return await asyncio.to_thread(self._exec_shell, name, shell_command(spec.limits))
 
-    def _exec_shell(self, name: str) -> KubernetesShell:
+    def _exec_shell(self, name: str, command: list[str]) -> KubernetesShell:
         try:
             ws = self._stream(
                 self._api.connect_get_namespaced_pod_exec, name, self._namespace,
-                container=CONTAINER, command=SHELL, stdin=True, stdout=True, stderr=True,
+                container=CONTAINER, command=command, stdin=True, stdout=True, stderr=True,
                 tty=False, _preload_content=False, binary=True,
             )  # fmt: skip
         except ApiException as error:
@@ -211,7 +259,9 @@ class KubernetesBackend:
         match = _PID_LINE.search(ws.readline_stdout(timeout=30) or b"")
         if match is None:
             ws.close()
-            raise SandboxUnavailable(f"the shell in pod {name} did not start (needs setsid, bash)")
+            raise SandboxUnavailable(
+                f"the shell in pod {name} did not start (the image needs bash, setsid, prlimit)"
+            )
         return KubernetesShell(ws, int(match.group(1)), lambda pgid: self._kill(name, pgid))
 
     def _kill(self, name: str, pgid: int) -> None:

@@ -38,5 +38,10 @@ class SandboxSettings(ServiceSettings):
     sandbox_file_bytes: int = Field(default=1024**3, ge=1, description="RLIMIT_FSIZE")
     sandbox_k8s_namespace: str = Field(default="apollo-sandboxes", description="Pods go here")
     sandbox_k8s_image: str = Field(
-        default="python:3.11-slim", description="Image of sandbox pods (needs bash)"
+        default="python:3.11-slim", description="Image of sandbox pods (needs bash, prlimit)"
+    )
+    sandbox_k8s_workspace_claim: str = Field(
+        default="",
+        description="ReadWriteMany PersistentVolumeClaim holding the workspace root; each pod "
+        "mounts its trajectory's directory of it (required by the kubernetes backend)",
     )

@@ -66,3 +66,11 @@ class Workspace:
         while current != root and current.is_relative_to(root):
             os.chown(current, self.owner_uid, self.owner_uid, follow_symlinks=False)
             current = current.parent
+
+
+def chown_tree(root: Path, uid: int) -> None:
+    """Give `root` and everything under it to `uid` (symlinks themselves, not their targets)."""
+    os.chown(root, uid, uid)
+    for directory, subdirs, files in os.walk(root):
+        for name in subdirs + files:
+            os.chown(os.path.join(directory, name), uid, uid, follow_symlinks=False)

@@ -11,9 +11,10 @@ import pytest
 pytest.importorskip("kubernetes")
 
 from kubernetes.client.exceptions import ApiException
+from local_kubelet import direct
 
 from services.sandbox.backend import SandboxSpec, SandboxUnavailable
-from services.sandbox.kubernetes import SHELL, KubernetesBackend, pod_name
+from services.sandbox.kubernetes import KubernetesBackend, pod_name, shell_command
 from services.sandbox.limits import GIB, ResourceLimits
 from services.sandbox.sessions import Session
 
@@ -84,19 +85,23 @@ class FakeCoreV1Api:
         return ws
 
 
-def direct(method, *args, **kwargs):
-    """Stands in for kubernetes.stream.stream, which needs a live API server."""
-    return method(*args, **kwargs)
+CLAIM = "apollo-workspaces"
 
 
 @pytest.fixture
 def spec(tmp_path: Path) -> SandboxSpec:
-    return SandboxSpec("Traj_1.x", tmp_path / "ws", ResourceLimits(memory_bytes=2 * GIB))
+    return SandboxSpec("Traj_1.x", tmp_path / "root" / "ws", ResourceLimits(memory_bytes=2 * GIB))
+
+
+def backend_for(api, spec: SandboxSpec, image: str = "img") -> KubernetesBackend:
+    """A backend whose shared workspace root is the parent of `spec`'s workspace."""
+    root = spec.workspace.parent
+    return KubernetesBackend(api, "sandboxes", image, CLAIM, root, exec_stream=direct)
 
 
 async def test_the_pod_is_locked_down_and_sized_by_the_task(spec: SandboxSpec) -> None:
     api = FakeCoreV1Api(["Pending", "Running"])
-    backend = KubernetesBackend(api, "sandboxes", "python:3.11-slim", exec_stream=direct)
+    backend = backend_for(api, spec, "python:3.11-slim")
     await backend.prepare(spec)
     [(namespace, pod)] = api.created
     assert namespace == "sandboxes"
@@ -119,11 +124,12 @@ async def test_the_pod_is_locked_down_and_sized_by_the_task(spec: SandboxSpec) -
     assert security.allow_privilege_escalation is False
     assert security.read_only_root_filesystem
     assert security.capabilities.drop == ["ALL"]
-    assert {v.name: v.empty_dir is not None for v in pod.spec.volumes} == {
-        "workspace": True,
-        "tmp": True,
-    }
-    assert {m.mount_path for m in container.volume_mounts} == {"/workspace", "/tmp"}
+    volumes = {v.name: v for v in pod.spec.volumes}
+    assert volumes["workspace"].persistent_volume_claim.claim_name == CLAIM
+    assert volumes["tmp"].empty_dir.medium == "Memory"
+    mounts = {m.mount_path: m for m in container.volume_mounts}
+    assert mounts.keys() == {"/workspace", "/tmp"}
+    assert mounts["/workspace"].sub_path == "ws"  # its own directory of the shared claim
     assert {e.name for e in container.env} == {
         "PATH", "HOME", "LANG", "TERM", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE",
     }  # fmt: skip
@@ -131,7 +137,7 @@ async def test_the_pod_is_locked_down_and_sized_by_the_task(spec: SandboxSpec) -
 
 async def test_a_session_runs_over_exec_and_release_deletes_the_pod(spec: SandboxSpec) -> None:
     api = FakeCoreV1Api(["Running"])
-    backend = KubernetesBackend(api, "sandboxes", "img", exec_stream=direct)
+    backend = backend_for(api, spec)
     await backend.prepare(spec)
     await backend.prepare(spec)  # a restarted service finds its pod (409) and reuses it
     session = Session("session_1", spec, backend)
@@ -145,7 +151,9 @@ async def test_a_session_runs_over_exec_and_release_deletes_the_pod(spec: Sandbo
     assert run.exit_code == 0
     assert run.output.text() == "hello from the pod\n"
     shell = api.execs[0]
-    assert shell.command == SHELL
+    assert shell.command == shell_command(spec.limits)
+    assert "--fsize=1073741824" in shell.command
+    assert not any(arg.startswith("--nproc") for arg in shell.command)  # per node, not per pod
     assert await session.kill() is False
     assert api.execs[1].command == ["/bin/bash", "-c", "kill -KILL -- -4242"]
     assert not shell.open
@@ -156,6 +164,19 @@ async def test_a_session_runs_over_exec_and_release_deletes_the_pod(spec: Sandbo
 
 async def test_a_pod_that_fails_to_start_is_reported(spec: SandboxSpec) -> None:
     api = FakeCoreV1Api(["Pending", "Failed"])
-    backend = KubernetesBackend(api, "sandboxes", "img", exec_stream=direct)
+    backend = backend_for(api, spec)
     with pytest.raises(SandboxUnavailable, match="Failed"):
         await backend.prepare(spec)
+
+
+async def test_a_workspace_outside_the_shared_root_is_refused(spec: SandboxSpec) -> None:
+    api = FakeCoreV1Api(["Running"])
+    backend = KubernetesBackend(api, "sandboxes", "img", CLAIM, spec.workspace.parent / "other")
+    with pytest.raises(SandboxUnavailable, match="not under the shared workspace root"):
+        await backend.prepare(spec)
+    assert api.created == []
+
+
+def test_the_backend_needs_a_workspace_claim(spec: SandboxSpec) -> None:
+    with pytest.raises(SandboxUnavailable, match="APOLLO_SANDBOX_K8S_WORKSPACE_CLAIM"):
+        KubernetesBackend(FakeCoreV1Api(["Running"]), "sandboxes", "img", "", spec.workspace)
