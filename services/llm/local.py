@@ -7,10 +7,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import structlog
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.llm.call_opening import opening_token_ids
+from services.llm.call_grammar import UnusableToolSchema, call_grammar
 from services.llm.local_model import LocalModel, load_local_model
 from services.llm.model_files import GGUF_NAME, models_dir
 from services.llm.port import (
@@ -27,6 +28,8 @@ from services.llm.text_tools import parse_tool_calls, render_text_conversation
 # A 135M model on CPU makes a few dozen tokens a second; one call must not take minutes.
 DEFAULT_MAX_NEW_TOKENS = 256
 
+log = structlog.get_logger(__name__)
+
 
 class LocalModelSettings(BaseSettings):
     """How the local model generates; environment variables APOLLO_LOCAL_*."""
@@ -40,7 +43,8 @@ class LocalModelSettings(BaseSettings):
     )
     constrain_tool_calls: bool = Field(
         default=True,
-        description="Hold the answer's opening to a call of an offered tool (see call_opening)",
+        description="Hold the answer to one call of an offered tool with arguments valid "
+        "under its schema (see call_grammar)",
     )
 
 
@@ -78,7 +82,7 @@ class LocalBackend:
         started = time.perf_counter()
         conversation = render_text_conversation(request.messages, request.tools)
         text, prompt_tokens, completion_tokens = await asyncio.to_thread(
-            self._generate, conversation, request.sampling, [tool.name for tool in request.tools]
+            self._generate, conversation, request.sampling, self._grammar(request.tools)
         )
         parsed = parse_tool_calls(text)
         return ModelReply(
@@ -95,8 +99,19 @@ class LocalBackend:
         """Exact: the length of the chat-templated prompt, generation prompt included."""
         return len(self.loaded_model().template(render_text_conversation(messages, tools)))
 
+    def _grammar(self, tools: Sequence[ToolDefinition]) -> str | None:
+        """The call grammar for `tools`; None without tools (the summarizer's requests), with
+        the constraint off, or when a schema defeats the grammar (then the answer is free)."""
+        if not tools or not self._constrain:
+            return None
+        try:
+            return call_grammar(tuple(tools))
+        except UnusableToolSchema as error:
+            log.warning("call_grammar_unusable", error=str(error))
+            return None
+
     def _generate(
-        self, conversation: list[dict[str, str]], sampling: SamplingParams, tool_names: list[str]
+        self, conversation: list[dict[str, str]], sampling: SamplingParams, grammar: str | None
     ) -> tuple[str, int, int]:
         loaded = self.loaded_model()
         prompt_ids = loaded.template(conversation)
@@ -112,6 +127,6 @@ class LocalBackend:
             temperature=sampling.temperature,
             top_p=sampling.top_p,
             seed=sampling.seed,
-            openings=opening_token_ids(loaded.tokenizer, tool_names) if self._constrain else None,
+            grammar=grammar,
         )
         return loaded.decode(generated), len(prompt_ids), len(generated)

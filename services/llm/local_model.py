@@ -8,6 +8,7 @@ import os
 # imported, hence before the imports below; `local_files_only=True` says it again per load.
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+import functools
 import shutil
 import tempfile
 import threading
@@ -25,12 +26,13 @@ from transformers import (
     StoppingCriteriaList,
 )
 
-from services.llm.call_opening import OpeningConstraint
+from services.llm.call_grammar import CallConstraint, grammar_tokenizer
 from services.llm.model_files import GGUF_NAME, gguf_path
 from services.llm.port import FatalBackendError
+from services.llm.text_tools import CALL_CLOSE
 
 # Generation stops as soon as the (single) tool call is closed.
-STOP_TEXT = "</tool_call>"
+STOP_TEXT = CALL_CLOSE
 # Enough trailing tokens to hold STOP_TEXT however the tokenizer splits it.
 _STOP_WINDOW_TOKENS = 12
 
@@ -51,6 +53,11 @@ class LocalModel:
     def context_tokens(self) -> int:
         return int(self.model.config.max_position_embeddings)
 
+    @functools.cached_property
+    def grammar_tokenizer(self) -> Any:
+        """The tokenizer as the call grammar needs it (built on the first constrained call)."""
+        return grammar_tokenizer(self.tokenizer)
+
     def template(self, conversation: list[dict[str, str]]) -> list[int]:
         """Token ids of the chat-templated conversation, generation prompt included."""
         encoded = self.tokenizer.apply_chat_template(
@@ -65,10 +72,10 @@ class LocalModel:
         temperature: float,
         top_p: float,
         seed: int | None,
-        openings: list[list[int]] | None = None,
+        grammar: str | None = None,
     ) -> list[int]:
-        """The generated token ids (blocking; one generation at a time); with `openings`,
-        the answer starts with one of them (see `call_opening`)."""
+        """The generated token ids (blocking; one generation at a time); with a call
+        `grammar`, the answer is held to it (see `call_grammar`)."""
         sampling: dict[str, Any] = (
             {"do_sample": True, "temperature": temperature, "top_p": top_p}
             if temperature > 0
@@ -87,7 +94,9 @@ class LocalModel:
                 pad_token_id=self.tokenizer.eos_token_id,
                 stopping_criteria=StoppingCriteriaList([stop]),
                 logits_processor=LogitsProcessorList(
-                    [OpeningConstraint(len(prompt_ids), openings)] if openings else []
+                    [CallConstraint(self.grammar_tokenizer, grammar, len(prompt_ids))]
+                    if grammar
+                    else []
                 ),
                 **sampling,
             )

@@ -29,6 +29,8 @@ from services.llm.port import (
     new_call_id,
 )
 
+CALL_OPEN = "<tool_call>"
+CALL_CLOSE = "</tool_call>"
 _TAGGED = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.DOTALL)
 _NAME_KEYS = ("name", "tool")
 _ARGUMENT_KEYS = ("arguments", "args", "parameters")
@@ -58,17 +60,11 @@ def render_tool_instructions(tools: Sequence[ToolDefinition]) -> str:
     )
 
 
-def call_opening(name: str) -> str:
-    """How a call to `name` begins, up to its arguments' opening brace (as `render_tool_call`
-    writes it)."""
-    return f'<tool_call>\n{{"name": {json.dumps(name, ensure_ascii=False)}, "arguments": {{'
-
-
 def render_tool_call(call: ToolCallRequest) -> str:
     """One call in the answer format, as a trained model should write it."""
     arguments = json.loads(call.arguments_json or "{}")
     body = json.dumps({"name": call.name, "arguments": arguments}, ensure_ascii=False)
-    return f"<tool_call>\n{body}\n</tool_call>"
+    return f"{CALL_OPEN}\n{body}\n{CALL_CLOSE}"
 
 
 def render_text_conversation(
