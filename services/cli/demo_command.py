@@ -23,9 +23,18 @@ console = Console(stderr=True)
 DEMO_TASK = "data-filtering-dedup"
 # Small enough for 2 CPU cores in minutes, large enough to show summaries and guidance.
 DEMO_STEPS = 8
-# The first prompt (system, tools, task) is about 2,900 SmolLM2 tokens; at 4,000 the window is
-# summarized every few steps, not at every step (each summary is one more model call).
-DEMO_SUMMARY_THRESHOLD = 4000
+# The first prompt (system, tools, task) is about 2,800 SmolLM2 tokens and a step adds about
+# 100; at 3,200 the window is summarized every few steps, not at every step (each summary is
+# one more model call).
+DEMO_SUMMARY_THRESHOLD = 3200
+
+
+def _withhold_finish(body: pb.TrajectoryStarted) -> None:
+    """SmolLM2-135M cannot solve the task, and offered `finish` it often calls it at once;
+    without it the step budget ends the run, leaving time for guidance and summaries."""
+    kept = [tool for tool in body.tools if tool.name != "finish"]
+    del body.tools[:]
+    body.tools.extend(kept)
 
 
 def demo(as_json: bool = typer.Option(False, "--json", help="Print only the result JSON.")) -> None:
@@ -47,6 +56,7 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print only the resu
         budgets=pb.Budgets(max_steps=DEMO_STEPS),
         summary_threshold=DEMO_SUMMARY_THRESHOLD,
     )
+    _withhold_finish(started.trajectory_started)
     if not as_json:
         console.print(
             f"Running [bold]{DEMO_TASK}[/bold] with the local model for {DEMO_STEPS} steps; "

@@ -9,7 +9,11 @@ from pathlib import Path
 
 
 def apollo(
-    home: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+    home: Path,
+    *args: str,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+    timeout: float = 240,
 ) -> subprocess.CompletedProcess[str]:
     """Run `apollo ARGS` as a user would, with only this test's APOLLO_ settings."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("APOLLO_")}
@@ -19,7 +23,7 @@ def apollo(
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=timeout,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"apollo {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
