@@ -2,13 +2,15 @@
 
 When the model gives no snapshot at all (a scripted backend, a broken answer), one is
 built from the log itself so the trajectory can go on with a faithful, if plain, memory.
+A built snapshot carries the sections of the summary it builds on forward, merged with the
+new span (never that whole summary nested inside it), so a chain of them stays bounded.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, unescape
 
 from services.trajectory.prompt import window_steps
 from services.trajectory.state import Trajectory
@@ -19,6 +21,14 @@ _REFLECTION = re.compile(r"<reflection>(.*?)</reflection>", re.DOTALL)
 _FILE_TOOLS = frozenset({"create_file", "edit_file"})
 # Recent actions listed by the built snapshot; older ones live in the experiment history.
 _RECENT = 10
+_CARRIED = (
+    "key_knowledge",
+    "file_and_browser_state",
+    "recent_sessions",
+    "recent_actions",
+    "experiment_history",
+)
+_SECTIONS = {name: re.compile(rf"<{name}>(.*?)</{name}>", re.DOTALL) for name in _CARRIED}
 
 
 def finished_snapshot(answer: str, state: Trajectory, span: SummarySpan) -> str:
@@ -42,10 +52,14 @@ def finished_snapshot(answer: str, state: Trajectory, span: SummarySpan) -> str:
 
 
 def built_snapshot(state: Trajectory, span: SummarySpan) -> str:
-    """A plain snapshot from the recorded steps: actions, files, sessions and evaluations."""
-    steps = window_steps(state, span.first_step_index, span.last_step_index + 1)
-    actions, files, sessions, experiments = [], {}, {}, []
-    for step in steps:
+    """A plain snapshot from the recorded steps (actions, files, sessions, evaluations),
+    merged with the sections and reflections of the summary it builds on."""
+    before, reflections = _previous(span)
+    files = _entries(before.get("file_and_browser_state", ""))
+    sessions = _entries(before.get("recent_sessions", ""))
+    actions = _lines(before.get("recent_actions", ""))
+    experiments = _lines(before.get("experiment_history", ""))
+    for step in window_steps(state, span.first_step_index, span.last_step_index + 1):
         proposed = step.action.action_proposed
         observation = step.observation.observation_recorded if step.observation else None
         outcome = "no observation" if observation is None else _outcome(observation)
@@ -53,28 +67,68 @@ def built_snapshot(state: Trajectory, span: SummarySpan) -> str:
             actions.append(f"step {step.index}: null action ({proposed.parse_error.kind})")
             continue
         call = proposed.tool_call
-        actions.append(f"step {step.index}: {call.name} {call.arguments_json[:200]} -> {outcome}")
+        actions.append(
+            _one_line(f"step {step.index}: {call.name} {call.arguments_json[:200]} -> {outcome}")
+        )
         arguments = _arguments(call.arguments_json)
         if call.name in _FILE_TOOLS and "path" in arguments:
-            files[str(arguments["path"])] = f"{call.name} at step {step.index}"
+            files[_one_line(str(arguments["path"]))] = f"{call.name} at step {step.index}"
         if call.name == "run_command":
-            sessions[str(arguments.get("session") or "default")] = str(arguments.get("command"))
+            sessions[_one_line(str(arguments.get("session") or "default"))] = _one_line(
+                f"last ran {arguments.get('command')}"
+            )
         if observation is not None and observation.HasField("eval_score"):
             experiments.append(f"step {step.index}: eval score {observation.eval_score:g}")
-    previous = span.previous_summary
-    knowledge = previous.context_summarized.summary if previous is not None else ""
     best = "none yet" if state.best_score is None else f"best eval score {state.best_score:g}"
     sections = {
         "state_of_the_art": best,
         "hypotheses": "[TODO] continue the task from the recent actions",
-        "key_knowledge": knowledge,
-        "file_and_browser_state": "; ".join(f"{p}: {what}" for p, what in files.items()),
-        "recent_sessions": "; ".join(f"{s}: last ran {c}" for s, c in sessions.items()),
+        "key_knowledge": before.get("key_knowledge", ""),
+        "file_and_browser_state": "\n".join(f"{p}: {what}" for p, what in files.items()),
+        "recent_sessions": "\n".join(f"{s}: {what}" for s, what in sessions.items()),
         "recent_actions": "\n".join(actions[-_RECENT:]),
         "experiment_history": "\n".join(experiments),
     }
     body = "".join(f"\n  <{name}>{escape(text)}</{name}>" for name, text in sections.items())
-    return f"<state_snapshot>{body}\n</state_snapshot>"
+    carried = "".join(f"\n  <reflection>{text}</reflection>" for text in reflections)
+    return f"<state_snapshot>{body}{carried}\n</state_snapshot>"
+
+
+def _previous(span: SummarySpan) -> tuple[dict[str, str], list[str]]:
+    """The carried sections (unescaped) and the reflections (as written) of the summary the
+    span builds on; a summary that is no snapshot counts as knowledge."""
+    if span.previous_summary is None:
+        return {}, []
+    summary = span.previous_summary.context_summarized.summary
+    found = _SNAPSHOT.search(summary)
+    if found is None:
+        return {"key_knowledge": summary.strip()}, []
+    snapshot = found.group(0)
+    sections = {
+        name: unescape(match.group(1).strip())
+        for name, pattern in _SECTIONS.items()
+        if (match := pattern.search(snapshot))
+    }
+    return sections, _REFLECTION.findall(snapshot)
+
+
+def _one_line(text: str) -> str:
+    """`text` with its whitespace runs (newlines included) as single spaces: one entry per
+    line is what lets the next built snapshot read these sections back."""
+    return " ".join(text.split())
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _entries(text: str) -> dict[str, str]:
+    """`key: value` lines as a dict, so the newest value of a file or session wins."""
+    entries: dict[str, str] = {}
+    for line in _lines(text):
+        key, _, value = line.partition(": ")
+        entries[key] = value
+    return entries
 
 
 def _outcome(observation) -> str:
