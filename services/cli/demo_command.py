@@ -24,9 +24,9 @@ DEMO_TASK = "data-filtering-dedup"
 # Small enough for 2 CPU cores in minutes, large enough to show summaries and guidance.
 DEMO_STEPS = 8
 # The first prompt (system, tools, task) is about 2,800 SmolLM2 tokens and a step adds about
-# 100; at 3,200 the window is summarized every few steps, not at every step (each summary is
+# 100; at 3,300 the window is summarized every few steps, not at every step (each summary is
 # one more model call).
-DEMO_SUMMARY_THRESHOLD = 3200
+DEMO_SUMMARY_THRESHOLD = 3300
 
 
 def _withhold_finish(body: pb.TrajectoryStarted) -> None:
