@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,8 +21,11 @@ class DriftRules:
     failing_streak: int = 3
     # Consecutive steps with the same tool and arguments.
     identical_streak: int = 3
-    # Steps since the last successful file change or eval.
+    # Steps since the last successful file change or eval...
     no_progress_steps: int = 20
+    # ...or this share of the step budget when that is fewer (at least 2): a short run has
+    # no room for 20 idle steps.
+    no_progress_budget_share: float = 0.25
     # Seconds without any event while running.
     stall_seconds: float = 900.0
     # Share of a budget (steps, time, evals) that counts as nearly spent.
@@ -64,9 +68,17 @@ def _identical(state: Trajectory, now: datetime, rules: DriftRules) -> list[str]
 
 
 def _progressed(step: Step) -> bool:
-    if step.tool_name == _EVAL_TOOL and step.observation is not None:
-        return True
-    return step.tool_name in FILE_CHANGING_TOOLS and _succeeded(step)
+    # An eval refused (none left) is no progress, any more than a failed edit.
+    progressing = step.tool_name == _EVAL_TOOL or step.tool_name in FILE_CHANGING_TOOLS
+    return progressing and _succeeded(step)
+
+
+def _no_progress_horizon(state: Trajectory, rules: DriftRules) -> int:
+    budget = state.budgets.max_steps if state.budgets is not None else 0
+    if budget <= 0:
+        return rules.no_progress_steps
+    share = max(2, math.ceil(rules.no_progress_budget_share * budget))
+    return min(rules.no_progress_steps, share)
 
 
 def _no_progress(state: Trajectory, now: datetime, rules: DriftRules) -> list[str]:
@@ -75,7 +87,7 @@ def _no_progress(state: Trajectory, now: datetime, rules: DriftRules) -> list[st
         if _progressed(step):
             break
         since += 1
-    if since >= rules.no_progress_steps:
+    if since >= _no_progress_horizon(state, rules):
         return [f"no file change or eval for {since} steps"]
     return []
 

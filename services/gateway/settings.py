@@ -33,7 +33,10 @@ class GatewaySettings(ServiceSettings):
         "load); the sandbox needs the same ones in APOLLO_SANDBOX_TASK_DIRS",
     )
     gateway_no_progress_steps: int = Field(
-        default=20, ge=1, description="Steps without a file change or eval that need attention"
+        default=20,
+        ge=1,
+        description="Steps without a file change or eval that need attention (a quarter of "
+        "the step budget when that is fewer)",
     )
     gateway_stall_seconds: float = Field(
         default=900.0, gt=0, description="Seconds without any event that need attention"

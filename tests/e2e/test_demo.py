@@ -29,9 +29,9 @@ def test_the_demo_runs_its_steps_with_summaries_and_every_prompt_verifies() -> N
     # The step budget ends the run: the demo withholds `finish` from the tiny model.
     assert (outcome["status"], outcome["steps"]) == ("finished", DEMO_STEPS)
     assert outcome["summaries"] >= 1
-    # Guidance goes out only when drift signals fire; whatever went out before the last
-    # prompt was delivered exactly once.
-    assert outcome["guidance_delivered"] <= outcome["guidance_submitted"]
+    # The tiny model makes no progress, so drift signals fire within a few steps and the
+    # simulated annotator's hints reach the next prompts (one sent after the last may not).
+    assert 1 <= outcome["guidance_delivered"] <= outcome["guidance_submitted"]
     assert outcome["ui_url"].startswith("http://127.0.0.1:")
     verified = json.loads(verify.stdout)
     assert verified == {"actions": DEMO_STEPS, "matching": DEMO_STEPS}

@@ -58,11 +58,21 @@ def test_no_progress_for_n_steps(new_run) -> None:
     assert reasons(run) == []
 
 
-def test_a_failed_edit_is_no_progress(new_run) -> None:
+def test_a_short_run_drifts_after_a_quarter_of_its_steps_without_progress(new_run) -> None:
+    run = new_run()
+    run.started(max_steps=8)
+    run.step("open_file", {"path": "a.py"})
+    assert reasons(run) == []
+    run.step("open_file", {"path": "b.py"})
+    assert reasons(run) == ["no file change or eval for 2 steps"]
+
+
+def test_a_failed_edit_or_a_refused_eval_is_no_progress(new_run) -> None:
     run = new_run()
     run.started()
-    for n in range(5):
+    for n in range(4):
         run.step("edit_file", {"path": f"f{n}.py"}, success=False)
+    run.step("eval", success=False)  # no evals left
     assert "no file change or eval for 5 steps" in reasons(run)
 
 
