@@ -10,10 +10,10 @@ answer is therefore held, token by token, to exactly one call in the text format
 
 where NAME is an offered tool and the arguments are valid under that tool's JSON Schema,
 in the order its `properties` list them (sorted, in the built-in specs, as the prompt shows
-them) and spaced as `render_tool_call` writes them. The model's own probabilities choose among the
-tokens the grammar allows (llguidance computes the allowed set per step); the prompt is
-unchanged, so its digest and token count are too, and the recorded answer is exactly the
-generated text.
+them) and spaced as `render_tool_call` writes them. The model's own probabilities choose
+among the tokens the grammar allows (llguidance computes the allowed set per step); the
+prompt is unchanged, so its digest and token count are too, and the recorded answer is
+exactly the generated text.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from services.llm.port import (
 
 CALL_OPEN = "<tool_call>"
 CALL_CLOSE = "</tool_call>"
-_TAGGED = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.DOTALL)
+_TAGGED = re.compile(rf"{re.escape(CALL_OPEN)}(.*?)(?:{re.escape(CALL_CLOSE)}|\Z)", re.DOTALL)
 _NAME_KEYS = ("name", "tool")
 _ARGUMENT_KEYS = ("arguments", "args", "parameters")
 

@@ -42,8 +42,13 @@ class ShellProcess(Protocol):
 class SandboxBackend(Protocol):
     """Starts shells in isolated sandboxes (bubblewrap locally, a pod on Kubernetes)."""
 
+    @property
+    def workspace_owner(self) -> int | None:
+        """The host uid that must own the workspace and every file written to it; None
+        when sandboxes run as the service's own user."""
+
     async def prepare(self, spec: SandboxSpec) -> None:
-        """Make the workspace usable by sandboxed processes (ownership, pod, volume)."""
+        """Make the workspace usable by sandboxed processes (reachable, mounted in a pod)."""
 
     async def start_shell(self, spec: SandboxSpec) -> ShellProcess:
         """A fresh shell in `spec.workspace`; raise `SandboxUnavailable` when impossible."""

@@ -10,7 +10,6 @@ import signal
 
 from services.sandbox.backend import SandboxSpec, SandboxUnavailable
 from services.sandbox.limits import SANDBOX_ENV, WORKSPACE_MOUNT
-from services.sandbox.workspace import chown_tree
 
 # Read-only system paths a shell and the system Python need; everything else is absent.
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
@@ -83,7 +82,7 @@ class BubblewrapBackend:
         return self._drop_to
 
     async def prepare(self, spec: SandboxSpec) -> None:
-        """Create the workspace and hand it to the sandbox user."""
+        """Create the workspace, reachable by the sandbox user (who is given it after)."""
         spec.workspace.mkdir(parents=True, exist_ok=True)
         if self._drop_to is not None:
             # The sandbox user must be able to reach the workspace to mount it.
@@ -95,7 +94,6 @@ class BubblewrapBackend:
                         f"the sandbox user {self._drop_to} cannot reach {ancestor}: put "
                         "workspaces under a directory every user may traverse (mode o+x)"
                     )
-            await asyncio.to_thread(chown_tree, spec.workspace, self._drop_to)
 
     async def release(self, spec: SandboxSpec) -> None:
         """Nothing to free: shells are killed by their sessions."""

@@ -24,7 +24,6 @@ from kubernetes.stream import stream
 
 from services.sandbox.backend import SandboxSpec, SandboxUnavailable
 from services.sandbox.limits import MIB, SANDBOX_ENV, WORKSPACE_MOUNT, ResourceLimits
-from services.sandbox.workspace import chown_tree
 
 CONTAINER = "sandbox"
 # The uid the agent runs as inside the pod (never root).
@@ -221,8 +220,6 @@ class KubernetesBackend:
         """Create the trajectory's pod (kept if it exists) and wait until it runs."""
         sub_path = self._sub_path(spec)
         spec.workspace.mkdir(parents=True, exist_ok=True)
-        if self.workspace_owner is not None:
-            await asyncio.to_thread(chown_tree, spec.workspace, self.workspace_owner)
         await asyncio.to_thread(self._create_and_wait, spec, sub_path)
 
     def _create_and_wait(self, spec: SandboxSpec, sub_path: str) -> None:

@@ -14,7 +14,7 @@ from services.sandbox.limits import MIB, ResourceLimits
 from services.sandbox.metrics import ACTIVE
 from services.sandbox.runtime import RuntimeBudgets, TrajectoryRuntime
 from services.sandbox.sessions import Sessions
-from services.sandbox.workspace import Workspace
+from services.sandbox.workspace import Workspace, chown_tree
 from services.tasks.packs import TaskCatalog
 
 # Trajectory ids become directory names, so only safe characters pass.
@@ -77,7 +77,9 @@ class Runtimes:
             limits = replace(self._limits, memory_bytes=pack.manifest.memory_mib * MIB)
             spec = SandboxSpec(record.trajectory_id, root, limits)
             await self._backend.prepare(spec)
-            owner = getattr(self._backend, "workspace_owner", None)
+            owner = self._backend.workspace_owner
+            if owner is not None:
+                await asyncio.to_thread(chown_tree, root, owner)
             scores = await self._ledger.eval_scores(record.trajectory_id)
             runtime = TrajectoryRuntime(
                 trajectory_id=record.trajectory_id,
