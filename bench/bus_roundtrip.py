@@ -19,8 +19,8 @@ from services.eventlog.admin import ensure_topics
 from services.eventlog.bus import Delivery, KafkaBus, KafkaTuning, Subscription
 from services.eventlog.codec import encode
 from services.eventlog.events import new_event
-from services.eventlog.observability import configure_logging
 from services.eventlog.topics import ALL_TOPICS, TRAJECTORIES, Topic
+from services.runtime.observability import configure_logging
 
 WARMUP = 200
 SAMPLES = 2_000

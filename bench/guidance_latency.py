@@ -35,9 +35,9 @@ from services.cli.stack.home import ApolloHome
 from services.cli.stack.state import StackState
 from services.eventlog.bus import Delivery, KafkaBus, Subscription
 from services.eventlog.events import new_event, new_event_id
-from services.eventlog.observability import configure_logging
 from services.eventlog.topics import TRAJECTORIES
 from services.gateway.users import Role
+from services.runtime.observability import configure_logging
 from services.tasks.packs import TaskCatalog
 from services.tasks.starting import started_event
 

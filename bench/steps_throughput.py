@@ -24,11 +24,11 @@ from services.cli.stack.broker import TansuBroker
 from services.eventlog.admin import ensure_topics
 from services.eventlog.bus import Delivery, KafkaBus, Subscription
 from services.eventlog.events import new_event, new_event_id
-from services.eventlog.observability import configure_logging
 from services.eventlog.topics import ALL_TOPICS, TRAJECTORIES
 from services.policy.backends import Backends
 from services.policy.service import PolicyService
 from services.policy.settings import PolicySettings
+from services.runtime.observability import configure_logging
 
 CONCURRENT = 200
 STEPS_EACH = 40

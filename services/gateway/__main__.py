@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from services.eventlog.process import start_process
 from services.gateway.service import run
 from services.gateway.settings import GatewaySettings
+from services.runtime.process import start_process
 
 
 async def main() -> None:

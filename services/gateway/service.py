@@ -15,7 +15,6 @@ import structlog
 import uvicorn
 
 from services.eventlog.bus import KafkaBus
-from services.eventlog.observability import ObservabilityServer
 from services.eventlog.pg_archive import PgArchive, create_pool
 from services.gateway.bootstrap import Gateway
 from services.gateway.drift import DriftRules
@@ -24,6 +23,7 @@ from services.gateway.grpc_server import start_grpc_server
 from services.gateway.http_app import create_app
 from services.gateway.pg_store import PgAttentionLedger, PgUserStore
 from services.gateway.settings import GatewaySettings
+from services.runtime.observability import ObservabilityServer
 from services.tasks.packs import TaskCatalog
 
 log = structlog.get_logger(service="gateway")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from services.eventlog.settings import ServiceSettings
+from services.runtime.settings import ServiceSettings
 
 
 class GatewaySettings(ServiceSettings):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from services.eventlog.bus import KafkaBus
-from services.eventlog.process import serving, start_process
 from services.policy.backends import Backends
 from services.policy.service import PolicyService
 from services.policy.settings import PolicySettings
+from services.runtime.process import serving, start_process
 
 
 async def main() -> None:

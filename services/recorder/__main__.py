@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from services.eventlog.bus import KafkaBus
-from services.eventlog.observability import ObservabilityServer
 from services.eventlog.pg_archive import PgArchive
-from services.eventlog.process import start_process
 from services.recorder.service import Recorder
 from services.recorder.settings import RecorderSettings
+from services.runtime.observability import ObservabilityServer
+from services.runtime.process import start_process
 
 
 async def main() -> None:

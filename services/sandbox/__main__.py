@@ -7,8 +7,8 @@ import asyncio
 from services.eventlog.blobs import DirectoryBlobStore
 from services.eventlog.bus import KafkaBus
 from services.eventlog.pg_archive import PgArchive
-from services.eventlog.process import serving, start_process
 from services.eventlog.processed import PgProcessedEvents
+from services.runtime.process import serving, start_process
 from services.sandbox.backend import SandboxBackend
 from services.sandbox.bubblewrap import BubblewrapBackend
 from services.sandbox.history import ArchiveHistory

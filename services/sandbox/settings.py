@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from services.eventlog.settings import ServiceSettings
+from services.runtime.settings import ServiceSettings
 
 SANDBOX_GROUP = "apollo-sandbox"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from services.eventlog.bus import KafkaBus
-from services.eventlog.process import serving, start_process
+from services.runtime.process import serving, start_process
 from services.summarizer.service import SummarizerService
 from services.summarizer.settings import SummarizerSettings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from services.eventlog.settings import ServiceSettings
+from services.runtime.settings import ServiceSettings
 
 SUMMARIZER_GROUP = "apollo-summarizer"
 

@@ -18,9 +18,9 @@ from services.cli.stack.processes import ServiceRunner, existing_services
 from services.cli.stack.state import ServiceProcess, StackState
 from services.eventlog.admin import ensure_topics
 from services.eventlog.pg_archive import PgArchive
-from services.eventlog.process import stop_on_signals
 from services.eventlog.rehydrate import rehydrate
 from services.recorder.settings import RECORDER_GROUP
+from services.runtime.process import stop_on_signals
 
 log = structlog.get_logger(service="supervisor")
 

@@ -11,8 +11,8 @@ from typing import Protocol
 import structlog
 
 from services.eventlog.admin import ensure_topics
-from services.eventlog.observability import HealthCheck, ObservabilityServer, configure_logging
-from services.eventlog.settings import ServiceSettings
+from services.runtime.observability import HealthCheck, ObservabilityServer, configure_logging
+from services.runtime.settings import ServiceSettings
 
 
 class StartStop(Protocol):

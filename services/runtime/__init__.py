@@ -1,0 +1,1 @@
+"""The process runtime every service shares: settings base, entry-point lifecycle, observability."""
