@@ -1,0 +1,1 @@
+"""The one Kafka adapter: the FastStream bus, and positioned readers (archive, tail, rehydrate)."""
