@@ -1,4 +1,8 @@
-"""Subscriptions and the dispatch every bus shares: decode, deduplicate, retry, dead-letter."""
+"""The bus's vocabulary: subscriptions, deliveries, acknowledgement and retry policies.
+
+What every bus does around a handler (decode, deduplicate, retry, dead-letter, count) is
+in the FastStream middlewares of `services.eventlog.kafka.middlewares`.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +11,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-import structlog
-from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential
-
 from apollo.v1 import events_pb2 as pb
-from services.eventlog.bus_metrics import (
-    CONSUMED,
-    DEADLETTERED,
-    DUPLICATES,
-    HANDLER_SECONDS,
-    RETRIES,
-)
-from services.eventlog.codec import RejectedMessage, decode, encode
-from services.eventlog.deadletter import (
-    HandlerFailure,
-    RawMessage,
-    Rejection,
-    dead_letter_for,
-)
-from services.eventlog.processed import ProcessedEvents
-
-log = structlog.get_logger(__name__)
+from services.eventlog.codec import decode, encode
 
 
 class AckPolicy(enum.Enum):
@@ -75,6 +60,10 @@ class Subscription:
     retry: RetryPolicy = RetryPolicy()
 
 
+class BusNotStarted(RuntimeError):
+    """Publishing needs a started bus."""
+
+
 class SubscriptionConflict(ValueError):
     """A consumer group may be subscribed only once per bus."""
 
@@ -110,74 +99,4 @@ def check_new_group(subscriptions: Iterable[Subscription], subscription: Subscri
         raise SubscriptionConflict(
             f"group {subscription.group!r} is already subscribed on this bus; "
             "give each subscription its own group"
-        )
-
-
-SendDeadLetter = Callable[[bytes | None, bytes], Awaitable[None]]
-
-
-class Dispatcher:
-    """Decode → skip duplicates → run the handler with retries → dead-letter what fails."""
-
-    def __init__(
-        self, subscription: Subscription, processed: ProcessedEvents, send: SendDeadLetter
-    ) -> None:
-        self._subscription = subscription
-        self._group = subscription.group
-        self._processed = processed
-        self._send = send
-
-    async def dispatch(self, message: RawMessage) -> None:
-        """Deal with one message; raises only when the dead-letter send or the store fails."""
-        CONSUMED.labels(self._group, message.topic).inc()
-        try:
-            event = decode(message.value)
-        except RejectedMessage as rejection:
-            await self._dead_letter(message, rejection)
-            return
-        if await self._processed.seen(self._group, event.event_id):
-            DUPLICATES.labels(self._group).inc()
-            return
-        delivery = Delivery(event, message.topic, message.partition, message.offset)
-        policy = self._subscription.retry
-        try:
-            await self._handle(delivery, policy)
-        # A handler is arbitrary service code: whatever it raises must not stop the loop.
-        except Exception as error:
-            await self._dead_letter(message, HandlerFailure.after(error, policy.attempts))
-        # A dead-lettered event is dealt with too: a redelivery must not dead-letter it twice.
-        await self._processed.mark(self._group, event.event_id)
-
-    async def _handle(self, delivery: Delivery, policy: RetryPolicy) -> None:
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(policy.attempts),
-            wait=wait_exponential(multiplier=policy.first_wait_s, max=policy.max_wait_s),
-            before_sleep=self._note_retry,
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt, HANDLER_SECONDS.labels(self._group).time():
-                await self._subscription.handler(delivery)
-
-    def _note_retry(self, state: RetryCallState) -> None:
-        RETRIES.labels(self._group).inc()
-        log.warning(
-            "handler failed, retrying",
-            group=self._group,
-            attempt=state.attempt_number,
-            error=repr(state.outcome.exception()),
-        )
-
-    async def _dead_letter(self, message: RawMessage, rejection: Rejection) -> None:
-        letter = dead_letter_for(message, rejection, self._group)
-        await self._send(message.key, letter.SerializeToString())
-        DEADLETTERED.labels(self._group, rejection.error_class).inc()
-        log.warning(
-            "dead-lettered",
-            group=self._group,
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            error_class=rejection.error_class,
-            reason=rejection.reason,
         )
