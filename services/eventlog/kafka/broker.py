@@ -61,6 +61,9 @@ def new_broker(
         middlewares=rules.middlewares(),
         # Handlers take the `Delivery` the decoder builds, not a body FastStream validates.
         apply_types=False,
+        # Stopping cancels a running handler instead of waiting for it: its message is not
+        # acknowledged, so at-least-once redelivers it to the next owner of the partition.
+        graceful_timeout=None,
         logger=None,
     )
 

@@ -66,12 +66,23 @@ class DeliveryRules:
 class _SubscriptionMiddleware(BaseMiddleware):
     """A middleware that knows the subscription whose message it is handling."""
 
-    def __init__(self, msg: ConsumerRecord, /, *, context: Any, rules: DeliveryRules) -> None:
+    # The broker also builds its middlewares for each publish (with no message), so the
+    # subscriber and group are looked up only when a message is consumed.
+    def __init__(self, msg: ConsumerRecord | None, /, *, context: Any, rules: DeliveryRules) -> None:
         super().__init__(msg, context=context)
         self.rules = rules
-        self.record: ConsumerRecord = msg
-        self.subscriber = context.get_local("handler_")
-        self.group: str = self.subscriber.group_id
+
+    @property
+    def record(self) -> ConsumerRecord:
+        return self.msg
+
+    @property
+    def subscriber(self) -> Any:
+        return self.context.get_local("handler_")
+
+    @property
+    def group(self) -> str:
+        return self.subscriber.group_id
 
     @property
     def subscription(self) -> Subscription:
@@ -82,6 +93,8 @@ class BusMetrics(_SubscriptionMiddleware):
     """Counts each message read and how far its group is behind the partition's end."""
 
     async def on_receive(self) -> None:
+        if self.msg is None:
+            return  # a publish
         CONSUMED.labels(self.group, self.record.topic).inc()
         consumer = self.subscriber.consumer
         if not isinstance(consumer, AIOKafkaConsumer):
