@@ -1,4 +1,4 @@
-"""Every implementation of a storage port, behind one fixture each, plus event builders."""
+"""Every implementation of a port (storage, bus), behind one fixture each, plus event builders."""
 
 from __future__ import annotations
 
@@ -11,11 +11,20 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from apollo.v1 import events_pb2 as pb
+from services.eventlog.admin import ensure_topics
 from services.eventlog.archive import EventArchive, InMemoryArchive
+from services.eventlog.bus import KafkaBus, KafkaTuning
+from services.eventlog.deadletter import DeadLetter, parse_dead_letter, read_dead_letters
 from services.eventlog.events import new_event
+from services.eventlog.memory_bus import InMemoryBus
 from services.eventlog.pg_archive import PgArchive
 from services.eventlog.pg_processed import PgProcessedEvents
 from services.eventlog.processed import InMemoryProcessedEvents, ProcessedEvents
+from services.eventlog.topics import DEADLETTER
+from tests.contract.bus_under_test import BusUnderTest
+
+# Tansu answers a group join after half the session timeout: keep tests quick.
+FAST_JOIN = KafkaTuning(session_timeout_ms=2000, heartbeat_interval_ms=500)
 
 
 @pytest.fixture
@@ -37,6 +46,23 @@ async def processed(backend_dsn: str | None) -> AsyncIterator[ProcessedEvents]:
     await record.migrate()
     yield record
     await record.close()
+
+
+@pytest.fixture(params=["memory", pytest.param("kafka", marks=pytest.mark.integration)])
+async def bus_under_test(request: pytest.FixtureRequest) -> AsyncIterator[BusUnderTest]:
+    """A started bus of each implementation: in memory, and KafkaBus on a real Tansu broker."""
+    if request.param == "memory":
+        async with InMemoryBus() as bus:
+
+            async def from_memory() -> list[DeadLetter]:
+                return [parse_dead_letter(r.value or b"") for r in bus.records(DEADLETTER.name)]
+
+            yield BusUnderTest(bus, from_memory)
+    else:
+        address = request.getfixturevalue("broker").address
+        await ensure_topics(address)
+        async with KafkaBus(address, "contract-test", tuning=FAST_JOIN) as bus:
+            yield BusUnderTest(bus, lambda: read_dead_letters(address))
 
 
 class TrajectoryLog:

@@ -50,7 +50,7 @@ class HandlerFailed(Exception):
 
 @dataclass(frozen=True)
 class DeliveryRules:
-    """What the middlewares need from their bus: subscriptions, handled ids, the dead-letter send."""
+    """What the middlewares need from their bus: subscriptions, handled ids, dead-letter send."""
 
     subscriptions: Mapping[str, Subscription]  # by consumer group; the bus adds to it
     processed: ProcessedEvents
@@ -58,9 +58,8 @@ class DeliveryRules:
 
     def middlewares(self) -> tuple[Callable[..., BaseMiddleware], ...]:
         """The broker's middlewares, outermost first."""
-        return tuple(
-            partial(kind, rules=self) for kind in (BusMetrics, Deduplication, DeadLettering, Retrying)
-        )
+        kinds = (BusMetrics, Deduplication, DeadLettering, Retrying)
+        return tuple(partial(kind, rules=self) for kind in kinds)
 
 
 class _SubscriptionMiddleware(BaseMiddleware):
@@ -68,7 +67,9 @@ class _SubscriptionMiddleware(BaseMiddleware):
 
     # The broker also builds its middlewares for each publish (with no message), so the
     # subscriber and group are looked up only when a message is consumed.
-    def __init__(self, msg: ConsumerRecord | None, /, *, context: Any, rules: DeliveryRules) -> None:
+    def __init__(
+        self, msg: ConsumerRecord | None, /, *, context: Any, rules: DeliveryRules
+    ) -> None:
         super().__init__(msg, context=context)
         self.rules = rules
 

@@ -5,61 +5,21 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import pytest
 
 from apollo.v1 import events_pb2 as pb
-from services.eventlog.admin import ensure_topics
-from services.eventlog.bus import (
-    Delivery,
-    KafkaBus,
-    KafkaTuning,
-    RetryPolicy,
-    Subscription,
-    SubscriptionConflict,
-)
+from services.eventlog.bus import Delivery, RetryPolicy, Subscription, SubscriptionConflict
 from services.eventlog.codec import RejectedMessage, encode
-from services.eventlog.deadletter import (
-    HANDLER_FAILED,
-    DeadLetter,
-    parse_dead_letter,
-    read_dead_letters,
-)
+from services.eventlog.deadletter import HANDLER_FAILED, DeadLetter
 from services.eventlog.events import new_event
-from services.eventlog.memory_bus import InMemoryBus
-from services.eventlog.topics import DEADLETTER, TRAJECTORIES
+from services.eventlog.topics import TRAJECTORIES
+from tests.contract.bus_under_test import BusUnderTest
 
 pytestmark = pytest.mark.timeout(60)
 
-# Tansu answers a group join after half the session timeout: keep tests quick.
-FAST_JOIN = KafkaTuning(session_timeout_ms=2000, heartbeat_interval_ms=500)
 QUICK_RETRIES = RetryPolicy(attempts=3, first_wait_s=0.01, max_wait_s=0.05)
-
-
-@dataclass
-class BusUnderTest:
-    """A started bus and a way to read what it dead-lettered."""
-
-    bus: KafkaBus | InMemoryBus
-    dead_letters: Callable[[], Awaitable[list[DeadLetter]]]
-
-
-@pytest.fixture(params=["memory", pytest.param("kafka", marks=pytest.mark.integration)])
-async def under_test(request: pytest.FixtureRequest) -> AsyncIterator[BusUnderTest]:
-    if request.param == "memory":
-        async with InMemoryBus() as bus:
-
-            async def from_memory() -> list[DeadLetter]:
-                return [parse_dead_letter(r.value) for r in bus.records(DEADLETTER.name)]
-
-            yield BusUnderTest(bus, from_memory)
-    else:
-        address = request.getfixturevalue("broker").address
-        await ensure_topics(address)
-        async with KafkaBus(address, "contract-test", tuning=FAST_JOIN) as bus:
-            yield BusUnderTest(bus, lambda: read_dead_letters(address))
 
 
 def guidance(trajectory_id: str, text: str) -> pb.Event:
@@ -81,23 +41,23 @@ async def eventually(check: Callable[[], bool], timeout_s: float = 15.0) -> None
         await asyncio.sleep(0.01)
 
 
-async def dead_letters_eventually(under_test: BusUnderTest, count: int) -> list[DeadLetter]:
+async def dead_letters_eventually(bus_under_test: BusUnderTest, count: int) -> list[DeadLetter]:
     deadline = time.monotonic() + 15.0
-    while len(letters := await under_test.dead_letters()) < count:
+    while len(letters := await bus_under_test.dead_letters()) < count:
         assert time.monotonic() < deadline, f"{len(letters)} of {count} dead letters"
         await asyncio.sleep(0.05)
     return letters
 
 
 async def recording_subscription(
-    under_test: BusUnderTest, group: str = "recording", **options: object
+    bus_under_test: BusUnderTest, group: str = "recording", **options: object
 ) -> list[Delivery]:
     received: list[Delivery] = []
 
     async def record(delivery: Delivery) -> None:
         received.append(delivery)
 
-    await under_test.bus.subscribe(
+    await bus_under_test.bus.subscribe(
         Subscription(group, (TRAJECTORIES.name,), group, record, **options)
     )
     return received
@@ -107,25 +67,27 @@ def new_trajectory_id() -> str:
     return str(uuid.uuid4())
 
 
-async def test_a_published_event_reaches_the_handler_decoded(under_test: BusUnderTest) -> None:
-    received = await recording_subscription(under_test)
+async def test_a_published_event_reaches_the_handler_decoded(bus_under_test: BusUnderTest) -> None:
+    received = await recording_subscription(bus_under_test)
     event = guidance(new_trajectory_id(), "look at the failing test first")
 
-    await under_test.bus.publish(event)
+    await bus_under_test.bus.publish(event)
 
     await eventually(lambda: len(received) == 1)
     assert received[0].event == event
     assert received[0].topic == TRAJECTORIES.name
 
 
-async def test_events_of_one_trajectory_arrive_in_publish_order(under_test: BusUnderTest) -> None:
-    received = await recording_subscription(under_test)
+async def test_events_of_one_trajectory_arrive_in_publish_order(
+    bus_under_test: BusUnderTest,
+) -> None:
+    received = await recording_subscription(bus_under_test)
     first, second = new_trajectory_id(), new_trajectory_id()
     events = [guidance(tid, f"{tid}:{i}") for i in range(20) for tid in (first, second)]
 
-    await under_test.bus.publish_many(events[:20])
+    await bus_under_test.bus.publish_many(events[:20])
     for event in events[20:]:
-        await under_test.bus.publish(event)
+        await bus_under_test.bus.publish(event)
 
     await eventually(lambda: len(received) == len(events))
     for tid in (first, second):
@@ -133,30 +95,30 @@ async def test_events_of_one_trajectory_arrive_in_publish_order(under_test: BusU
         assert got == [f"{tid}:{i}" for i in range(20)]
 
 
-async def test_an_event_published_twice_is_handled_once(under_test: BusUnderTest) -> None:
-    received = await recording_subscription(under_test)
+async def test_an_event_published_twice_is_handled_once(bus_under_test: BusUnderTest) -> None:
+    received = await recording_subscription(bus_under_test)
     tid = new_trajectory_id()
     twice, after = guidance(tid, "twice"), guidance(tid, "after")
 
-    await under_test.bus.publish(twice)
-    await under_test.bus.publish_raw(TRAJECTORIES.name, tid.encode(), encode(twice))
-    await under_test.bus.publish(after)
+    await bus_under_test.bus.publish(twice)
+    await bus_under_test.bus.publish_raw(TRAJECTORIES.name, tid.encode(), encode(twice))
+    await bus_under_test.bus.publish(after)
 
     await eventually(lambda: texts(received)[-1:] == ["after"])
     assert texts(received) == ["twice", "after"]
 
 
 async def test_a_malformed_message_is_dead_lettered_and_later_events_still_arrive(
-    under_test: BusUnderTest,
+    bus_under_test: BusUnderTest,
 ) -> None:
-    received = await recording_subscription(under_test)
+    received = await recording_subscription(bus_under_test)
     tid = new_trajectory_id()
 
-    await under_test.bus.publish_raw(TRAJECTORIES.name, tid.encode(), b"not an event")
-    await under_test.bus.publish(guidance(tid, "valid"))
+    await bus_under_test.bus.publish_raw(TRAJECTORIES.name, tid.encode(), b"not an event")
+    await bus_under_test.bus.publish(guidance(tid, "valid"))
 
     await eventually(lambda: texts(received) == ["valid"])
-    [letter] = await dead_letters_eventually(under_test, 1)
+    [letter] = await dead_letters_eventually(bus_under_test, 1)
     assert letter.raw == b"not an event"
     assert letter.key == tid.encode()
     assert letter.error_class == "undecodable"
@@ -169,7 +131,7 @@ async def test_a_malformed_message_is_dead_lettered_and_later_events_still_arriv
 
 
 async def test_a_failing_handler_is_retried_then_its_event_dead_lettered(
-    under_test: BusUnderTest,
+    bus_under_test: BusUnderTest,
 ) -> None:
     attempts: list[str] = []
     handled: list[str] = []
@@ -181,21 +143,21 @@ async def test_a_failing_handler_is_retried_then_its_event_dead_lettered(
             raise ConnectionError("sandbox unreachable")
         handled.append(text)
 
-    await under_test.bus.subscribe(
+    await bus_under_test.bus.subscribe(
         Subscription("picky", (TRAJECTORIES.name,), "picky", refuse_poison, retry=QUICK_RETRIES)
     )
     tid = new_trajectory_id()
-    await under_test.bus.publish_many([guidance(tid, t) for t in ("before", "poison", "after")])
+    await bus_under_test.bus.publish_many([guidance(tid, t) for t in ("before", "poison", "after")])
 
     await eventually(lambda: handled == ["before", "after"])
     assert attempts == ["before", "poison", "poison", "poison", "after"]
-    [letter] = await dead_letters_eventually(under_test, 1)
+    [letter] = await dead_letters_eventually(bus_under_test, 1)
     assert letter.error_class == HANDLER_FAILED
     assert "ConnectionError: sandbox unreachable" in letter.reason
     assert letter.offset == 1
 
 
-async def test_a_handler_that_fails_once_is_not_dead_lettered(under_test: BusUnderTest) -> None:
+async def test_a_handler_that_fails_once_is_not_dead_lettered(bus_under_test: BusUnderTest) -> None:
     failures = iter([TimeoutError("model server busy")])
     handled: list[str] = []
 
@@ -204,45 +166,45 @@ async def test_a_handler_that_fails_once_is_not_dead_lettered(under_test: BusUnd
             raise error
         handled.append(delivery.event.guidance_submitted.text)
 
-    await under_test.bus.subscribe(
+    await bus_under_test.bus.subscribe(
         Subscription("flaky", (TRAJECTORIES.name,), "flaky", flaky, retry=QUICK_RETRIES)
     )
-    await under_test.bus.publish(guidance(new_trajectory_id(), "eventually handled"))
+    await bus_under_test.bus.publish(guidance(new_trajectory_id(), "eventually handled"))
 
     await eventually(lambda: handled == ["eventually handled"])
-    assert await under_test.dead_letters() == []
+    assert await bus_under_test.dead_letters() == []
 
 
-async def test_two_groups_each_get_every_event(under_test: BusUnderTest) -> None:
-    judge = await recording_subscription(under_test, "judge")
-    trainer = await recording_subscription(under_test, "trainer")
+async def test_two_groups_each_get_every_event(bus_under_test: BusUnderTest) -> None:
+    judge = await recording_subscription(bus_under_test, "judge")
+    trainer = await recording_subscription(bus_under_test, "trainer")
     tid = new_trajectory_id()
-    await under_test.bus.publish_many([guidance(tid, str(i)) for i in range(10)])
+    await bus_under_test.bus.publish_many([guidance(tid, str(i)) for i in range(10)])
 
     expected = [str(i) for i in range(10)]
     await eventually(lambda: texts(judge) == expected and texts(trainer) == expected)
 
 
-async def test_a_subscription_for_new_events_skips_older_ones(under_test: BusUnderTest) -> None:
+async def test_a_subscription_for_new_events_skips_older_ones(bus_under_test: BusUnderTest) -> None:
     tid = new_trajectory_id()
-    await under_test.bus.publish(guidance(tid, "old"))
-    received = await recording_subscription(under_test, "live", from_beginning=False)
+    await bus_under_test.bus.publish(guidance(tid, "old"))
+    received = await recording_subscription(bus_under_test, "live", from_beginning=False)
 
-    await under_test.bus.publish(guidance(tid, "new"))
+    await bus_under_test.bus.publish(guidance(tid, "new"))
 
     await eventually(lambda: texts(received) == ["new"])
 
 
-async def test_an_invalid_event_is_refused_at_publish(under_test: BusUnderTest) -> None:
+async def test_an_invalid_event_is_refused_at_publish(bus_under_test: BusUnderTest) -> None:
     nameless = guidance(new_trajectory_id(), "who said this?")
     nameless.guidance_submitted.annotator = ""
 
     with pytest.raises(RejectedMessage, match="annotator"):
-        await under_test.bus.publish(nameless)
+        await bus_under_test.bus.publish(nameless)
 
 
-async def test_a_group_is_subscribed_once_per_bus(under_test: BusUnderTest) -> None:
-    await recording_subscription(under_test, "judge")
+async def test_a_group_is_subscribed_once_per_bus(bus_under_test: BusUnderTest) -> None:
+    await recording_subscription(bus_under_test, "judge")
 
     with pytest.raises(SubscriptionConflict, match="judge"):
-        await recording_subscription(under_test, "judge")
+        await recording_subscription(bus_under_test, "judge")
