@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -121,3 +123,13 @@ async def test_a_stopped_bus_is_not_healthy() -> None:
         assert bus.healthy
 
     assert not bus.healthy
+
+
+def test_the_in_memory_bus_imports_no_postgres_driver() -> None:
+    imported = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert imported.stdout.strip() == "False"
+
+
+PROBE = "import sys, services.eventlog.memory_bus; print('asyncpg' in sys.modules)"
