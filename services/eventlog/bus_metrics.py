@@ -1,4 +1,4 @@
-"""The bus's Prometheus metrics, shared by `KafkaBus` and `InMemoryBus`.
+"""The bus's Prometheus metrics, counted by the middlewares in `services.eventlog.kafka`.
 
 Metrics (prometheus_client, default registry), shared with `InMemoryBus`:
 
