@@ -16,6 +16,7 @@ from services.cli.stack.broker import TansuBroker
 from services.eventlog.admin import ensure_topics
 from services.eventlog.bus import AckPolicy, Delivery, KafkaBus, KafkaTuning, Subscription
 from services.eventlog.events import new_event
+from services.eventlog.processed import InMemoryProcessedEvents
 from services.eventlog.topics import ALL_TOPICS, TRAJECTORIES
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -142,3 +143,30 @@ async def test_metrics_count_what_the_bus_did(broker: TansuBroker) -> None:
     assert sample("apollo_bus_handler_seconds_count", **labels) == 5
     lag = sample("apollo_bus_consumer_lag", **labels, topic=TRAJECTORIES.name, partition="0")
     assert lag == 0
+
+
+class UnreachableStore(InMemoryProcessedEvents):
+    """A processed-events store whose database is down."""
+
+    async def mark(self, consumer: str, event_id: str) -> None:
+        raise ConnectionError("postgres is down")
+
+
+async def test_a_failing_store_stops_the_subscription_without_committing(
+    broker: TansuBroker,
+) -> None:
+    await ensure_topics(broker.address)
+    handled: list[str] = []
+
+    async def record(delivery: Delivery) -> None:
+        handled.append(delivery.event.guidance_submitted.text)
+
+    down = UnreachableStore()
+    async with KafkaBus(broker.address, "store-down", processed=down, tuning=FAST_JOIN) as bus:
+        await bus.subscribe(Subscription("judge", (TRAJECTORIES.name,), "judge", record))
+        await bus.publish(guidance(str(uuid.uuid4()), "kept"))
+        await eventually(lambda: not bus.healthy)
+
+    async with KafkaBus(broker.address, "store-up", tuning=FAST_JOIN) as bus:
+        await bus.subscribe(Subscription("judge", (TRAJECTORIES.name,), "judge", record))
+        await eventually(lambda: handled == ["kept", "kept"])

@@ -133,3 +133,30 @@ def test_the_in_memory_bus_imports_no_postgres_driver() -> None:
 
 
 PROBE = "import sys, services.eventlog.memory_bus; print('asyncpg' in sys.modules)"
+
+
+class FlakyStore(InMemoryProcessedEvents):
+    """A processed-events store whose database can go away."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+
+    async def mark(self, consumer: str, event_id: str) -> None:
+        if self.down:
+            raise ConnectionError("postgres is down")
+        await super().mark(consumer, event_id)
+
+
+async def test_a_failing_processed_store_stops_the_subscription_and_keeps_its_message() -> None:
+    store, judge = FlakyStore(), Recorder()
+    bus = InMemoryBus(processed=store)
+    await bus.subscribe(judge.subscription("judge"))
+    async with bus:
+        await bus.publish(guidance("kept"))
+        await eventually(lambda: not bus.healthy)
+
+    store.down = False
+    async with bus:  # the restarted service reads the message again
+        await eventually(lambda: judge.texts == ["kept", "kept"])
+        assert bus.healthy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +65,10 @@ def new_broker(
         # Stopping cancels a running handler instead of waiting for it: its message is not
         # acknowledged, so at-least-once redelivers it to the next owner of the partition.
         graceful_timeout=None,
-        logger=None,
+        # FastStream's own lines (connection trouble, errors) join the service's log; its
+        # line per message stays below the services' level.
+        logger=logging.getLogger("apollo.bus"),
+        log_level=logging.DEBUG,
     )
 
 

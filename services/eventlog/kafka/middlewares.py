@@ -1,15 +1,17 @@
 """What every subscription does around its handler, as FastStream middlewares written once.
 
-The broker enters them in order for each message: `BusMetrics` counts it, `Deduplication`
-decodes it and skips what the group already handled, `DeadLettering` turns a rejection into a
-dead letter instead of an error, `Retrying` runs the handler with backoff. Each message's
+The broker enters them in order for each message: `StopOnBusFailure` stops the subscription
+when the bus itself failed, `BusMetrics` counts the message, `Deduplication` decodes it and
+skips what the group already handled, `DeadLettering` turns a rejection into a dead letter
+instead of an error, `Retrying` runs the handler with backoff. Each message's
 group, and through it its `Subscription`, comes from the FastStream subscriber handling it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
 from typing import Any
@@ -18,6 +20,8 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from faststream import BaseMiddleware
+from faststream.exceptions import IgnoredException
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 from faststream.message import StreamMessage
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential
 
@@ -55,10 +59,17 @@ class DeliveryRules:
     subscriptions: Mapping[str, Subscription]  # by consumer group; the bus adds to it
     processed: ProcessedEvents
     send_dead_letter: SendDeadLetter
+    _stopping: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def stop_later(self, subscriber: LogicSubscriber[Any]) -> None:
+        """Stop `subscriber` in a task of its own."""
+        task = asyncio.create_task(subscriber.stop(), name="bus:stop-failed-subscription")
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
 
     def middlewares(self) -> tuple[Callable[..., BaseMiddleware], ...]:
         """The broker's middlewares, outermost first."""
-        kinds = (BusMetrics, Deduplication, DeadLettering, Retrying)
+        kinds = (StopOnBusFailure, BusMetrics, Deduplication, DeadLettering, Retrying)
         return tuple(partial(kind, rules=self) for kind in kinds)
 
 
@@ -78,7 +89,7 @@ class _SubscriptionMiddleware(BaseMiddleware):
         return self.msg
 
     @property
-    def subscriber(self) -> Any:
+    def subscriber(self) -> LogicSubscriber[Any]:
         return self.context.get_local("handler_")
 
     @property
@@ -88,6 +99,27 @@ class _SubscriptionMiddleware(BaseMiddleware):
     @property
     def subscription(self) -> Subscription:
         return self.rules.subscriptions[self.group]
+
+
+class StopOnBusFailure(_SubscriptionMiddleware):
+    """Stops the subscription, its message unacknowledged, when a dead letter or a store fails.
+
+    Handler errors never get here (they are dead-lettered): what does is the bus's own
+    infrastructure failing, and a stopped subscription makes the service unhealthy instead
+    of re-reading the message in a tight loop.
+    """
+
+    async def after_processed(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_val: BaseException | None = None,
+        exc_tb: TracebackType | None = None,
+    ) -> bool:
+        if isinstance(exc_val, Exception) and not isinstance(exc_val, IgnoredException):
+            log.error("subscription stopped", group=self.group, error=repr(exc_val))
+            # From another task: a subscriber stopping itself would cancel its own shutdown.
+            self.rules.stop_later(self.subscriber)
+        return False
 
 
 class BusMetrics(_SubscriptionMiddleware):
