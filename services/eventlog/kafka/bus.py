@@ -70,9 +70,9 @@ class KafkaBus:
         """Connect the producer, then start every subscription and wait for its partitions."""
         if self._started:
             return
-        await self.broker.start()
         self._started = True
         try:
+            await self.broker.start()
             await asyncio.gather(*(self._wait_ready(group) for group in self._ready))
         except BaseException:
             await self.stop()
