@@ -7,6 +7,7 @@ import pytest
 from apollo.v1 import events_pb2 as pb
 from services.policy.handlers import ROUTES as POLICY_ROUTES
 from services.runtime.routing import EventRoutes, UnknownEventKind
+from services.sandbox.handlers import ROUTES as SANDBOX_ROUTES
 from services.summarizer.handlers import ROUTES as SUMMARIZER_ROUTES
 from services.trajectory.fold import LOG_KINDS
 
@@ -31,3 +32,12 @@ async def test_events_of_kinds_the_table_does_not_name_pass_by() -> None:
 @pytest.mark.parametrize("routes", [POLICY_ROUTES, SUMMARIZER_ROUTES], ids=["policy", "summarizer"])
 def test_the_model_services_fold_every_kind_of_the_trajectory_log(routes) -> None:
     assert routes.kinds == LOG_KINDS
+
+
+def test_the_sandbox_routes_the_start_its_actions_guidance_and_the_cancel() -> None:
+    assert SANDBOX_ROUTES.kinds == {
+        "trajectory_started",
+        "action_proposed",
+        "guidance_submitted",
+        "trajectory_cancelled",
+    }
