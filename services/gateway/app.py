@@ -1,60 +1,60 @@
-"""The gateway process: the archive and log in, HTTP and gRPC out, until asked to stop."""
+"""The gateway's composition root: its parts behind ports (tests pass fakes), wired from
+Postgres and the bus by its settings, and run until asked to stop."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
 import structlog
-import uvicorn
 
+from services.eventlog.archive import EventArchive
 from services.eventlog.bus import KafkaBus
 from services.eventlog.pg_archive import PgArchive, create_pool
-from services.gateway.bootstrap import Gateway
+from services.eventlog.subscription import Bus
+from services.gateway.attention import AttentionLedger
+from services.gateway.control import Control
 from services.gateway.drift import DriftRules
-from services.gateway.feeds import KafkaLogFeed, LogFeed
-from services.gateway.grpc_server import start_grpc_server
-from services.gateway.http_app import create_app
+from services.gateway.feeds import KafkaLogFeed
+from services.gateway.live import LiveLog
 from services.gateway.pg_store import PgAttentionLedger, PgUserStore
+from services.gateway.presence import Presence
+from services.gateway.serving import serving
 from services.gateway.settings import GatewaySettings
+from services.gateway.users import UserStore
 from services.runtime.observability import ObservabilityServer
+from services.runtime.process import start_process
 from services.tasks.packs import TaskCatalog
 
 log = structlog.get_logger(service="gateway")
-FEED_READY_TIMEOUT_S = 30.0
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """Uvicorn without its own signal handling: the process's entry point owns the signals."""
-
-    task: asyncio.Task | None = None
-
-    @contextlib.contextmanager
-    def capture_signals(self):
-        yield
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 @dataclass
-class Serving:
-    """Where the gateway answers, and whether its background work still runs."""
+class Gateway:
+    """Everything the HTTP and gRPC front ends need, behind ports."""
 
-    http: str
-    grpc: str
-    tasks: list[asyncio.Task]
+    users: UserStore
+    attention: AttentionLedger
+    archive: EventArchive
+    bus: Bus
+    rules: DriftRules = field(default_factory=DriftRules)
+    presence_interval_s: float = 5.0
+    secure_cookie: bool = False
+    static_dir: Path = STATIC_DIR
+    presence: Presence = field(default_factory=Presence)
+    tasks: TaskCatalog = field(default_factory=TaskCatalog)
+    live: LiveLog = field(init=False)
+    control: Control = field(init=False)
 
-    def healthy(self) -> bool:
-        """True while the log feed, the drift refresh and the HTTP server all run."""
-        return all(not task.done() for task in self.tasks)
-
-    def as_json(self) -> str:
-        """The URL file's content."""
-        return json.dumps({"http": self.http, "grpc": self.grpc})
+    def __post_init__(self) -> None:
+        self.live = LiveLog(self.archive, self.rules)
+        self.control = Control(self.bus, self.live, self.tasks)
 
 
 def drift_rules(settings: GatewaySettings) -> DriftRules:
@@ -87,64 +87,6 @@ async def pg_gateway(settings: GatewaySettings, bus: KafkaBus) -> AsyncIterator[
         await pool.close()
 
 
-async def _refresh_drift(gateway: Gateway, every_s: float) -> None:
-    # Stalls and time budgets change with the clock, not only with events.
-    while True:
-        await asyncio.sleep(every_s)
-        gateway.live.refresh()
-
-
-async def _start_http(
-    gateway: Gateway, settings: GatewaySettings, background: list[asyncio.Task]
-) -> tuple[_EmbeddedServer, int]:
-    server = _EmbeddedServer(
-        uvicorn.Config(
-            create_app(gateway, health=lambda: all(not task.done() for task in background)),
-            host=settings.gateway_host,
-            port=settings.gateway_port,
-            log_config=None,
-            lifespan="off",
-        )
-    )
-    task = asyncio.create_task(server.serve(), name="gateway:http")
-    while not server.started:
-        if task.done():
-            task.result()  # raises why uvicorn could not start
-            raise RuntimeError("the HTTP server stopped while starting")
-        await asyncio.sleep(0.01)
-    server.task = task
-    return server, server.servers[0].sockets[0].getsockname()[1]
-
-
-@contextlib.asynccontextmanager
-async def serving(
-    gateway: Gateway, feed: LogFeed, settings: GatewaySettings
-) -> AsyncIterator[Serving]:
-    """Follow the log, then serve HTTP and gRPC until the block exits."""
-    feed_task = asyncio.create_task(feed.run(gateway.live.on_event), name="gateway:feed")
-    refresh = asyncio.create_task(_refresh_drift(gateway, settings.gateway_presence_interval_s))
-    background = [feed_task, refresh]
-    http = grpc_server = None
-    try:
-        await asyncio.wait_for(feed.ready.wait(), FEED_READY_TIMEOUT_S)
-        await gateway.live.load_running()
-        http, http_port = await _start_http(gateway, settings, background)
-        grpc_server, grpc_port = await start_grpc_server(
-            gateway, settings.gateway_host, settings.gateway_grpc_port
-        )
-        host = settings.gateway_host
-        yield Serving(f"http://{host}:{http_port}", f"{host}:{grpc_port}", [*background, http.task])
-    finally:
-        if grpc_server is not None:
-            await grpc_server.stop(grace=2)
-        if http is not None:
-            http.should_exit = True
-            await asyncio.wait_for(http.task, 10)
-        for task in background:
-            task.cancel()
-        await asyncio.gather(*background, return_exceptions=True)
-
-
 def write_atomically(path: Path, text: str) -> None:
     """Write so that a reader (the supervisor) never sees half a file."""
     tmp = path.with_suffix(".tmp")
@@ -171,3 +113,10 @@ async def run(settings: GatewaySettings, stop: asyncio.Event) -> None:
             await stop.wait()
         finally:
             health.stop()
+
+
+async def main() -> None:
+    """Run the gateway from its environment until SIGTERM or SIGINT."""
+    settings = GatewaySettings()
+    _, stop = await start_process("gateway", settings)
+    await run(settings, stop)
