@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import typer
 from rich.console import Console
 
 from apollo.v1 import events_pb2 as pb
+from services.cli.settings import CliSettings
 from services.cli.stack.home import ApolloHome
 from services.cli.stack.state import StackState, pid_alive
 from services.eventlog.pg_archive import PgArchive
@@ -36,8 +36,8 @@ def running_stack(home: ApolloHome) -> StackState | None:
 
 def resolve_connection(home: ApolloHome | None = None) -> Connection:
     """APOLLO_KAFKA and APOLLO_POSTGRES_DSN win; otherwise the stack in APOLLO_HOME."""
-    kafka = os.environ.get("APOLLO_KAFKA")
-    dsn = os.environ.get("APOLLO_POSTGRES_DSN")
+    settings = CliSettings()
+    kafka, dsn = settings.kafka, settings.postgres_dsn
     if kafka and dsn:
         return Connection(kafka, dsn)
     home = home or ApolloHome.resolve()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 
 import typer
 from rich.console import Console
@@ -15,6 +14,7 @@ from apollo.v1 import control_pb2 as cpb
 from apollo.v1 import events_pb2 as pb
 from services.cli.connection import archived_events, connection_or_exit, running_stack
 from services.cli.gateway_commands import add_account, start_through_gateway
+from services.cli.settings import CliSettings
 from services.cli.simulated_annotator import SimulatedAnnotator, hints_of
 from services.cli.stack.home import ApolloHome
 from services.eventlog.bus import KafkaBus
@@ -127,7 +127,7 @@ def run(
         raise typer.BadParameter(str(error), param_hint="--task") from error
     if annotator not in ("none", "simulated"):
         raise typer.BadParameter("use none or simulated", param_hint="--annotator")
-    if os.environ.get("APOLLO_TOKEN"):
+    if CliSettings().token:
         # An annotator's (admin's) start goes through the gateway, which records who started it.
         request = cpb.StartTrajectoryRequest(
             task_id=task,

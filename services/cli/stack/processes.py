@@ -10,6 +10,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.cli.settings import CliSettings
 from services.cli.stack.ports import free_port
 
 # In start order: the recorder first, so nothing is produced before it archives.
@@ -18,7 +19,7 @@ KNOWN_SERVICES = ("recorder", "sandbox", "summarizer", "policy", "judge", "train
 
 def existing_services() -> list[str]:
     """The services to run: those this checkout has, narrowed by APOLLO_SERVICES if set."""
-    wanted = os.environ.get("APOLLO_SERVICES")
+    wanted = CliSettings().services
     chosen = set(wanted.split(",")) if wanted else set(KNOWN_SERVICES)
     unknown = chosen - set(KNOWN_SERVICES)
     if unknown:
