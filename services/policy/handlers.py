@@ -14,12 +14,10 @@ if TYPE_CHECKING:
 
 
 async def on_trajectory_event(policy: PolicyService, event: pb.Event) -> None:
-    """Fold one event; forget a trajectory that is over, else start a turn it may have made."""
-    state = policy.tracker.apply(event)
+    """Fold one event; start a turn it may have made, or let go of a trajectory that is over."""
+    state = policy.tracker.follow(event)
     if state is None:
-        return
-    if state.is_over:
-        policy.forget(state.trajectory_id)
+        policy.let_go(event.trajectory_id)
     elif policy.settings.owns(state.trajectory_id):
         policy.kick(state.trajectory_id)
     metrics.TRAJECTORIES.set(len(policy.tracker))

@@ -76,9 +76,8 @@ class PolicyService:
         """Route one event to its handler."""
         await ROUTES.route(self, event)
 
-    def forget(self, trajectory_id: str) -> None:
-        """Drop the state of a trajectory that is over."""
-        self.tracker.forget(trajectory_id)
+    def let_go(self, trajectory_id: str) -> None:
+        """Stop awaiting the last proposal of a trajectory that is over (or unknown)."""
         self._awaiting.pop(trajectory_id, None)
 
     def kick(self, trajectory_id: str) -> None:

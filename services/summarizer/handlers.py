@@ -14,12 +14,9 @@ if TYPE_CHECKING:
 
 
 async def on_trajectory_event(summarizer: SummarizerService, event: pb.Event) -> None:
-    """Fold one event; forget a trajectory that is over, else answer its pending requests."""
-    state = summarizer.tracker.apply(event)
+    """Fold one event; while its trajectory runs, answer its pending requests."""
+    state = summarizer.tracker.follow(event)
     if state is None:
-        return
-    if state.is_over:
-        summarizer.tracker.forget(state.trajectory_id)
         return
     for request in state.pending_summary_requests:
         summarizer.answer(state.trajectory_id, request)
