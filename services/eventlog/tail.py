@@ -10,7 +10,7 @@ from services.eventlog.kafka.readers import KafkaReader
 from services.eventlog.positioned import reading
 from services.eventlog.topics import TRAJECTORIES
 
-# A watcher shows what arrives within this long; cancelling it never waits for a fetch.
+# How often a watcher polls: Tansu does not wake a long poll when a message arrives.
 POLL_MS = 50
 
 
