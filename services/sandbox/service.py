@@ -28,6 +28,7 @@ from services.sandbox.metrics import DUPLICATES, IGNORED, INTERRUPTED
 from services.sandbox.registry import InvalidTrajectoryId, Runtimes, check_trajectory_id
 from services.sandbox.settings import SANDBOX_GROUP
 from services.tasks.packs import TaskPackError
+from services.trajectory.state import is_imported
 
 log = structlog.get_logger(__name__)
 
@@ -113,6 +114,10 @@ class SandboxService:
 
     async def _on_started(self, event: pb.Event) -> None:
         started = event.trajectory_started
+        if is_imported(started):
+            IGNORED.inc()
+            log.info("not running an imported trajectory", trajectory_id=event.trajectory_id)
+            return
         known = await self._ledger.trajectory(event.trajectory_id)
         if known is not None and known.ended:
             return  # a re-delivered start of a finished trajectory

@@ -63,7 +63,7 @@ class SummarizerService:
         state = self._tracker.apply(delivery.event)
         if state is None:
             return
-        if state.is_over:
+        if state.is_over or state.imported:
             self._tracker.forget(state.trajectory_id)
             return
         for request in state.pending_summary_requests:
