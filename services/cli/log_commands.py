@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from services.cli.connection import archived_events, connection_or_exit
@@ -69,7 +70,7 @@ def import_(
     try:
         events = read_events(path, file_format)
     except ImportFileError as error:
-        console.print(f"[red]{error}[/red]", soft_wrap=True)
+        console.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
         raise typer.Exit(2) from error
     connection = connection_or_exit()
     outcome = asyncio.run(import_events(connection, events))
