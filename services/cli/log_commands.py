@@ -9,10 +9,11 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from services.cli.connection import archived_events, connection_or_exit
-from services.cli.importing import ImportFileError, import_events, read_export
+from services.cli.importing import ImportFileError, ImportFormat, import_events, read_events
 from services.cli.rendering import describe_event
 from services.eventlog.jsonl import to_json_line
 from services.eventlog.pg_archive import PgArchive
@@ -56,16 +57,22 @@ def _print_event(event) -> None:
 
 
 def import_(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="An `apollo export` file."),
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="The file to import."),
+    file_format: ImportFormat = typer.Option(
+        ImportFormat.EXPORT,
+        "--format",
+        help="export: `apollo export` JSON lines; innovatorbench: a ResearchGym ReAct node file.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
-    """Append the events of an export; events already archived are skipped."""
-    connection = connection_or_exit()
+    """Append the events of a file; events already archived are skipped."""
+    # The whole file is read and checked before anything is connected to or written.
     try:
-        events = read_export(path)
+        events = read_events(path, file_format)
     except ImportFileError as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(1) from error
+        console.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from error
+    connection = connection_or_exit()
     outcome = asyncio.run(import_events(connection, events))
     if as_json:
         print(json.dumps(outcome))

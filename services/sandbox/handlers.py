@@ -14,6 +14,7 @@ from services.sandbox.ledger import ActionRecord, ActionState, TrajectoryRecord
 from services.sandbox.metrics import DUPLICATES, IGNORED
 from services.sandbox.registry import InvalidTrajectoryId, check_trajectory_id
 from services.tasks.packs import TaskPackError
+from services.trajectory.state import is_imported
 
 if TYPE_CHECKING:
     from services.sandbox.service import SandboxService
@@ -24,6 +25,10 @@ log = structlog.get_logger(__name__)
 async def trajectory_started(sandbox: SandboxService, event: pb.Event) -> None:
     """Remember the trajectory and open its workspace, or end it when it cannot run here."""
     started = event.trajectory_started
+    if is_imported(started):
+        IGNORED.inc()
+        log.info("not running an imported trajectory", trajectory_id=event.trajectory_id)
+        return
     known = await sandbox.ledger.trajectory(event.trajectory_id)
     if known is not None and known.ended:
         return  # a re-delivered start of a finished trajectory

@@ -10,6 +10,9 @@ from apollo.v1 import events_pb2 as pb
 
 # The tool whose observations consume the evaluation budget.
 EVAL_TOOL = "eval"
+# The TrajectoryStarted label naming the format a trajectory was imported from: an
+# imported run is history recorded elsewhere, so no service ever executes it.
+IMPORTED_FROM_LABEL = "imported_from"
 
 
 class TrajectoryStatus(StrEnum):
@@ -133,6 +136,11 @@ class Trajectory:
         return self.status is not TrajectoryStatus.RUNNING
 
     @property
+    def imported(self) -> bool:
+        """Whether the trajectory was imported, so no service may execute it."""
+        return self.started is not None and is_imported(self.started.trajectory_started)
+
+    @property
     def summary_pending(self) -> bool:
         """Whether a summary was requested and is not there yet."""
         return bool(self.pending_summary_requests)
@@ -148,10 +156,16 @@ class Trajectory:
         return self.ended.trajectory_ended.reason if self.ended else pb.END_REASON_UNSPECIFIED
 
 
+def is_imported(started: pb.TrajectoryStarted) -> bool:
+    """Whether the trajectory was imported (history to judge and train on, never to run)."""
+    return IMPORTED_FROM_LABEL in started.labels
+
+
 def is_agent_turn(state: Trajectory) -> bool:
     """Whether the policy may propose the next action now."""
     return (
         state.started is not None
+        and not state.imported
         and state.status is TrajectoryStatus.RUNNING
         and not state.cancel_requested
         and not state.summary_pending

@@ -29,9 +29,10 @@ class TrajectoryTracker:
         return after
 
     def follow(self, event: pb.Event) -> Trajectory | None:
-        """The state after `event` while its trajectory runs; None once over (it is forgotten)."""
+        """The state after `event` while its trajectory runs; None once over or imported (it is
+        forgotten: an imported trajectory is history, never run)."""
         state = self.apply(event)
-        if state is not None and state.is_over:
+        if state is not None and (state.is_over or state.imported):
             self.forget(state.trajectory_id)
             return None
         return state

@@ -66,8 +66,8 @@ def _null_action() -> Message:
     return proposed
 
 
-BODIES: dict[str, Callable[[], Message]] = {
-    "trajectory_started": lambda: pb.TrajectoryStarted(
+def _trajectory_started() -> pb.TrajectoryStarted:
+    return pb.TrajectoryStarted(
         task_id="data-filtering-dedup",
         task_title="Filter and deduplicate a pre-training corpus",
         task_description="Remove near-duplicates and low-quality documents from data/raw.",
@@ -87,7 +87,20 @@ BODIES: dict[str, Callable[[], Message]] = {
         started_by="alice",
         labels={"experiment": "human+filter"},
         prompt_template_version="researchgym-1",
-    ),
+        # Added after the first v1 golden, which stays as it was written.
+        system_prompt="You are an interactive AI Innovator.",
+    )
+
+
+def _imported_start() -> pb.TrajectoryStarted:
+    started = _trajectory_started()
+    started.labels["imported_from"] = "innovatorbench"
+    started.prompt_template_version = "innovatorbench-react"
+    return started
+
+
+BODIES: dict[str, Callable[[], Message]] = {
+    "trajectory_started": _trajectory_started,
     "action_proposed": _action_proposed,
     "action_proposed.null_action": _null_action,
     "observation_recorded": lambda: pb.ObservationRecorded(
@@ -180,6 +193,7 @@ BODIES: dict[str, Callable[[], Message]] = {
         best_score=41.0,
         variant="human+filter",
     ),
+    "trajectory_started.imported": _imported_start,
 }
 
 

@@ -27,6 +27,7 @@ from services.sandbox.ledger import (
     InMemoryExecutionLedger,
 )
 from services.sandbox.settings import SandboxSettings
+from services.trajectory.state import IMPORTED_FROM_LABEL
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -238,6 +239,17 @@ async def test_imported_history_the_archive_shows_ended_is_never_run(harness, ac
     await harness.settle()
     assert harness.published("imported", "observation_recorded") == []
     assert not (harness.root / "imported").exists()
+
+
+async def test_an_imported_trajectory_without_an_end_is_never_run(harness, act) -> None:
+    begin = started("imported-open")
+    begin.trajectory_started.labels[IMPORTED_FROM_LABEL] = "innovatorbench"
+    action = act("imported-open", 0, "run_command", command="touch here")
+    await harness.bus.publish_many([begin, action])
+    await harness.settle()
+    assert harness.published("imported-open", "observation_recorded") == []
+    assert harness.published("imported-open", "trajectory_ended") == []
+    assert not (harness.root / "imported-open").exists()
 
 
 async def test_bad_tool_arguments_get_an_error_and_the_trajectory_goes_on(harness) -> None:
