@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from services.judge.rules import Case, Reason, Rule, RuleKind
+from services.judge.steps import JudgedStep
 
 
 class Propagation(Rule):
@@ -28,7 +29,8 @@ class Propagation(Rule):
 def propagation(case: Case, rule: Propagation) -> Reason | None:
     """Fires when an earlier masked action on the same resource was not recovered from yet."""
     step = case.step
-    if case.base_masked(case.position):
+    # A masked action needs no second reason, and a clean recovery is the end of the chain.
+    if case.base_masked(case.position) or _recovers(step, rule):
         return None
     for name, value in step.resources:
         if name not in rule.resources:
@@ -47,10 +49,13 @@ def _unrecovered_mask(case: Case, rule: Propagation, resource: tuple[str, str]) 
     for position in reversed([p for p in positions if p < case.position]):
         if case.base_masked(position):
             return position
-        earlier = case.view.steps[position]
-        if earlier.tool in rule.recovery_tools and earlier.succeeded:
+        if _recovers(case.view.steps[position], rule):
             return None
     return None
+
+
+def _recovers(step: JudgedStep, rule: Propagation) -> bool:
+    return step.tool in rule.recovery_tools and step.succeeded
 
 
 KINDS = (RuleKind(Propagation, propagation),)
