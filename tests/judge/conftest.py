@@ -1,4 +1,4 @@
-"""Hand-built trajectories for the judge: calls, observations and guidance as the services log them."""
+"""Hand-built trajectories for the judge: calls, observations and guidance, as logged."""
 
 from __future__ import annotations
 

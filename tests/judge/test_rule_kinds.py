@@ -102,10 +102,10 @@ CASES: list[tuple[str, Rule, tuple, dict]] = [
         "a path or session that does not exist",
         MissingResource(id="missing", verdict=MASK),
         (
-            Call("get_session_output", {"session": "s9"}, False, error="no session 's9' (open: s1)"),
+            Call("check_session_idle", {"session": "s9"}, False, error="no session 's9' (open s1)"),
             Call("run_command", {"command": "false"}, False, error="exit code 1"),
         ),
-        {0: [("missing", (0,), "no session 's9' (open: s1)")]},
+        {0: [("missing", (0,), "no session 's9' (open s1)")]},
     ),
     (
         "an eval with nothing changed since the last one",
