@@ -347,12 +347,16 @@ class TrajectoryCancelled(_message.Message):
     def __init__(self, requested_by: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class JudgeReason(_message.Message):
-    __slots__ = ("rule_id", "detail")
+    __slots__ = ("rule_id", "detail", "evidence_step_indices", "quote")
     RULE_ID_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_STEP_INDICES_FIELD_NUMBER: _ClassVar[int]
+    QUOTE_FIELD_NUMBER: _ClassVar[int]
     rule_id: str
     detail: str
-    def __init__(self, rule_id: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+    evidence_step_indices: _containers.RepeatedScalarFieldContainer[int]
+    quote: str
+    def __init__(self, rule_id: _Optional[str] = ..., detail: _Optional[str] = ..., evidence_step_indices: _Optional[_Iterable[int]] = ..., quote: _Optional[str] = ...) -> None: ...
 
 class ActionJudged(_message.Message):
     __slots__ = ("action_id", "step_index", "ruleset_version", "verdict", "reasons", "judge_model")

@@ -6,6 +6,7 @@ import typer
 
 from services.cli.demo_command import demo
 from services.cli.gateway_commands import guide, users_app, watch
+from services.cli.judge_commands import judge_app
 from services.cli.log_commands import events, export, import_, trajectories
 from services.cli.run_commands import run, trajectory_app
 from services.cli.sandbox_commands import sandbox_app, tasks_app
@@ -30,5 +31,6 @@ app.add_typer(trajectory_app, name="trajectory")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(users_app, name="users")
+app.add_typer(judge_app, name="judge")
 app.command()(guide)
 app.command()(watch)

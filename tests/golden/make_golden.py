@@ -160,7 +160,14 @@ BODIES: dict[str, Callable[[], Message]] = {
         step_index=40,
         ruleset_version="sha256:" + "4c" * 32,
         verdict=pb.VERDICT_MASK,
-        reasons=[pb.JudgeReason(rule_id="human-correction", detail="rejected by step 41")],
+        reasons=[
+            pb.JudgeReason(
+                rule_id="human-correction",
+                detail="rejected by step 41",
+                evidence_step_indices=[40, 41],
+                quote="no, revert that edit",
+            )
+        ],
         judge_model=pb.ModelSpec(
             backend="anthropic",
             model="claude-judge",
