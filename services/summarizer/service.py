@@ -15,8 +15,8 @@ from apollo.v1 import events_pb2 as pb
 from services.eventlog.events import new_event, new_event_id
 from services.eventlog.subscription import Bus, Delivery, Subscription
 from services.eventlog.topics import TRAJECTORIES
-from services.llm.port import BackendError, ModelBackend, SamplingParams, backend_from_spec
-from services.llm.prompt_requests import to_model_request
+from services.llm import backend_from_spec
+from services.llm.port import BackendError, ModelBackend, SamplingParams
 from services.summarizer import metrics
 from services.summarizer.settings import SummarizerSettings
 from services.trajectory.derived_ids import derived_event_id
@@ -128,14 +128,14 @@ class SummarizerService:
             backend, slots = self._backend(spec)
             async with slots:
                 started = time.perf_counter()
-                reply = await backend.complete(to_model_request(prompt))
+                reply = await backend.complete(prompt)
                 metrics.MODEL_SECONDS.labels(spec).observe(time.perf_counter() - started)
         except BackendError as error:
             metrics.BACKEND_ERRORS.labels(spec).inc()
             log.error("summarization call failed", spec=spec, error=str(error))
             return None
         body.model.CopyFrom(backend.spec.to_proto(SamplingParams.from_proto(body.model.sampling)))
-        body.usage.CopyFrom(reply.usage())
+        body.usage.CopyFrom(reply.usage.to_proto())
         body.latency_ms = max(0, reply.latency_ms)
         return reply.text
 

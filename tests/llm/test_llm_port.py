@@ -10,8 +10,8 @@ from apollo.v1 import events_pb2 as pb
 from services.llm import (
     ChatMessage,
     FatalBackendError,
-    ModelRequest,
     ModelSpecData,
+    Prompt,
     SamplingParams,
     ToolCallRequest,
     ToolDefinition,
@@ -23,7 +23,7 @@ from services.llm.scripted import ScriptedBackend, ScriptedCall
 pytestmark = pytest.mark.timeout(30)
 
 TOOL = ToolDefinition("think", "Think out loud.", '{"type":"object"}')
-REQUEST = ModelRequest((ChatMessage("system", "Be brief."), ChatMessage("user", "Go.")), (TOOL,))
+REQUEST = Prompt((ChatMessage("system", "Be brief."), ChatMessage("user", "Go.")), (TOOL,))
 
 
 def test_sampling_defaults_are_the_papers_and_round_trip_through_the_proto() -> None:
@@ -97,8 +97,8 @@ async def test_scripted_replays_its_calls_in_order_then_finishes() -> None:
     assert json.loads(replies[0].tool_calls[0].arguments_json) == {"name": "main"}
     assert replies[1].tool_calls[0].arguments_json == "{}"
     assert all(len(reply.tool_calls) == 1 and reply.text == "" for reply in replies)
-    assert replies[0].prompt_tokens == backend.count_tokens(REQUEST.messages, REQUEST.tools)
-    assert all(reply.approximate_tokens for reply in replies)
+    assert replies[0].usage.prompt_tokens == backend.count_tokens(REQUEST.messages, REQUEST.tools)
+    assert all(reply.usage.approximate for reply in replies)
 
 
 async def test_scripted_resumes_where_a_restarted_policy_left_off() -> None:
