@@ -77,6 +77,15 @@ class TokenUsage:
     # Prompt tokens the provider wrote into its prompt cache (Anthropic bills a premium).
     cache_write_tokens: int = 0
 
+    def by_kind(self) -> dict[str, int]:
+        """The counts by the `kind` label of the model-token metrics."""
+        return {
+            "prompt": self.prompt_tokens,
+            "completion": self.completion_tokens,
+            "cache_read": self.cache_read_tokens,
+            "cache_write": self.cache_write_tokens,
+        }
+
     def to_proto(self) -> pb.TokenUsage:
         """The usage as ActionProposed and ContextSummarized record it."""
         return pb.TokenUsage(

@@ -64,8 +64,13 @@ class ModelBackendSettings(BaseSettings):
 
 
 def model_backend_settings() -> ModelBackendSettings:
-    """The settings from the environment; FatalBackendError names what is wrong."""
+    """The settings from the environment; FatalBackendError names the variables to fix."""
     try:
         return ModelBackendSettings()
     except ValidationError as error:
-        raise FatalBackendError(f"model backend settings: {error}") from error
+        # Only the APOLLO_* fields can fail; the keys take any text.
+        problems = "; ".join(
+            f"APOLLO_{str(problem['loc'][0]).upper()}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise FatalBackendError(f"bad model backend settings: {problems}") from error

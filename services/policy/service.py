@@ -154,6 +154,8 @@ class PolicyService:
         event = action_proposed(state, upcoming, lease.backend.spec.to_proto(sampling), reply)
         await self._publish(event)
         metrics.STEPS.labels(lease.spec).inc()
+        for kind, count in reply.usage.by_kind().items():
+            metrics.MODEL_TOKENS.labels(lease.spec, kind).inc(count)
         if event.action_proposed.HasField("parse_error"):
             metrics.NULL_ACTIONS.labels(event.action_proposed.parse_error.kind).inc()
 

@@ -136,6 +136,8 @@ class SummarizerService:
             return None
         body.model.CopyFrom(backend.spec.to_proto(SamplingParams.from_proto(body.model.sampling)))
         body.usage.CopyFrom(reply.usage.to_proto())
+        for kind, count in reply.usage.by_kind().items():
+            metrics.MODEL_TOKENS.labels(spec, kind).inc(count)
         body.latency_ms = max(0, reply.latency_ms)
         return reply.text
 

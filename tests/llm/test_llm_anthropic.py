@@ -63,6 +63,18 @@ async def test_a_tool_call_round_trips_with_usage(
     assert anthropic_api.headers[-1]["Authorization"] == "Bearer test-key"
 
 
+async def test_a_prompt_without_tools_marks_only_the_system_prompt_for_caching(
+    backend: AnthropicBackend, anthropic_api: FakeAnthropic
+) -> None:
+    # A summary's prompt is asked once and never extended: writing all of it would only cost.
+    anthropic_api.queue_reply({"text": "<state_snapshot>...</state_snapshot>"})
+    reply = await backend.complete(Prompt(CONVERSATION[:2], ()))
+    sent = anthropic_api.requests[-1]
+    assert sent["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert not [b for m in sent["messages"] for b in m["content"] if "cache_control" in b]
+    assert reply.usage.cache_write_tokens < reply.usage.prompt_tokens
+
+
 async def test_a_text_answer_has_no_tool_call(
     backend: AnthropicBackend, anthropic_api: FakeAnthropic
 ) -> None:

@@ -79,6 +79,14 @@ def test_openai_spec_takes_the_base_url_from_the_environment(
     )
 
 
+def test_a_malformed_endpoint_in_the_environment_is_rejected_with_its_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("APOLLO_OPENAI_BASE_URL", "127.0.0.1:8000/v1")
+    with pytest.raises(FatalBackendError, match=r"APOLLO_OPENAI_BASE_URL: .* is not an http"):
+        backend_from_spec("openai:my-checkpoint")
+
+
 def test_anthropic_spec_needs_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     with pytest.raises(FatalBackendError, match="ANTHROPIC_API_KEY"):
