@@ -10,7 +10,7 @@ from typing import Any
 import anthropic
 from anthropic.types import Message
 
-from services.llm.api_errors import connection_error, status_error
+from services.llm.api_errors import DEFAULT_MAX_RETRIES, connection_error, status_error
 from services.llm.approximate import approximate_token_count
 from services.llm.port import (
     ChatMessage,
@@ -25,24 +25,20 @@ from services.llm.port import (
 )
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-# Six tries in all, as before the SDK; it backs off exponentially and honours Retry-After.
-DEFAULT_MAX_RETRIES = 5
 # A breakpoint: the API caches the prompt up to and including the block that carries it.
 CACHE_BREAKPOINT = {"type": "ephemeral"}
 
 
+# Two cache breakpoints, because our prompts are prefix-stable: every prompt of a context
+# window is a prefix of the next. The one on the system prompt covers the tools and the system
+# prompt (the API caches tools first), which every window of the trajectory starts with, the
+# first one after a summary included. The one on the newest message's last block writes the
+# whole prompt, which the next step extends by a few blocks and so reads back (the API looks
+# for hits up to 20 blocks before a breakpoint), paying full price only for its new turn. A
+# prompt without tools (a summary's) is asked once and never extended, so writing all of it
+# would only add the cache-write premium.
 def to_messages_payload(prompt: Prompt, model: str) -> dict[str, Any]:
-    """The Messages API arguments: system prompt apart, tool results as user content blocks.
-
-    Two cache breakpoints. Our prompts are prefix-stable: every prompt of a context window
-    is a prefix of the next. The one on the system prompt covers the tools and the system
-    prompt (the API caches tools first), which every window of the trajectory starts with,
-    the first one after a summary included. The one on the newest message's last block
-    writes the whole prompt, which the next step extends by a few blocks and so reads back
-    (the API looks for hits up to 20 blocks before a breakpoint), paying full price only
-    for its new turn. A prompt without tools (a summary's) is asked once and never
-    extended, so writing it would only add the cache-write premium.
-    """
+    """The Messages API arguments: system prompt apart, tool results as user content blocks."""
     system = "\n\n".join(m.content for m in prompt.messages if m.role == "system")
     messages: list[dict[str, Any]] = []
     for message in prompt.messages:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from services.llm.port import BackendError, FatalBackendError, RetryableBackendError
 
+# Six tries in all, as before the SDKs; they back off exponentially and honour Retry-After.
+DEFAULT_MAX_RETRIES = 5
 # What both SDKs retry (and so what is still transient when they give up): timeouts,
 # lock conflicts, rate limits, every 5xx (529 is Anthropic's "overloaded").
 _RETRIED_STATUSES = frozenset({408, 409, 429})

@@ -11,7 +11,7 @@ import openai
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletionMessage
 
-from services.llm.api_errors import connection_error, status_error
+from services.llm.api_errors import DEFAULT_MAX_RETRIES, connection_error, status_error
 from services.llm.approximate import approximate_text_tokens, approximate_token_count
 from services.llm.port import (
     ChatMessage,
@@ -32,8 +32,6 @@ from services.llm.text_tools import parse_tool_calls, render_text_conversation
 # "text": tools in the system prompt and calls parsed from the text, the format our local
 # model is trained on, for checkpoints served without a tool parser.
 TOOL_FORMATS = ("native", "text")
-# Six tries in all, as before the SDK; it backs off exponentially and honours Retry-After.
-DEFAULT_MAX_RETRIES = 5
 
 
 def to_chat_payload(prompt: Prompt, model: str, tool_format: str) -> dict[str, Any]:
