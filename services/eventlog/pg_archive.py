@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC
-from importlib import resources
 
 import asyncpg
 
@@ -22,13 +21,12 @@ from services.eventlog.archive import (
     in_read_model,
     occurred_at,
 )
+from services.eventlog.postgres import create_pool, migrate, packaged_schema
 
-SCHEMA = resources.files("services.eventlog").joinpath("archive_schema.sql").read_text()
+SCHEMA = packaged_schema("services.eventlog", "archive_schema.sql")
 
 # Positions must follow commit order (see archive_schema.sql), so appends take turns.
 _APPEND_LOCK = "SELECT pg_advisory_xact_lock(hashtext('apollo.archive.append'))"
-# Services start together and CREATE ... IF NOT EXISTS races on the catalog.
-_MIGRATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('apollo.archive.migrate'))"
 
 # One statement does the whole append: the events, then the trajectory rows from only the
 # rows really inserted (so redelivery changes nothing), then the offsets.
@@ -120,16 +118,9 @@ _ROW_COLUMNS = (
 )
 
 
-async def create_pool(dsn: str, max_size: int = 4) -> asyncpg.Pool:
-    """A small pool; each service holds one."""
-    return await asyncpg.create_pool(dsn, min_size=1, max_size=max_size)
-
-
-async def migrate_schema(pool: asyncpg.Pool) -> None:
+async def migrate_archive(pool: asyncpg.Pool) -> None:
     """Apply archive_schema.sql (idempotent), one process at a time."""
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.execute(_MIGRATE_LOCK)
-        await connection.execute(SCHEMA)
+    await migrate(pool, SCHEMA, "apollo.archive.migrate")
 
 
 def _columns(encoded: list[tuple[str, bytes, pb.Event]]) -> list[list]:
@@ -175,7 +166,7 @@ class PgArchive:
 
     async def migrate(self) -> None:
         """Create what is missing; safe to run on every start."""
-        await migrate_schema(self._pool)
+        await migrate_archive(self._pool)
 
     async def append(
         self, events_with_topic: Iterable[tuple[str, pb.Event]], offsets: GroupOffsets | None = None

@@ -6,7 +6,8 @@ import asyncpg
 
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.blobs import BlobNotFound, blob_ref, hex_of, verified
-from services.eventlog.pg_archive import create_pool, migrate_schema
+from services.eventlog.pg_archive import migrate_archive
+from services.eventlog.postgres import create_pool
 
 
 class PgBlobStore:
@@ -26,7 +27,7 @@ class PgBlobStore:
 
     async def migrate(self) -> None:
         """Create the archive schema (which holds the blobs table) if it is missing."""
-        await migrate_schema(self._pool)
+        await migrate_archive(self._pool)
 
     async def put(self, data: bytes, media_type: str) -> pb.BlobRef:
         """Store content (once) and return its reference."""

@@ -15,7 +15,8 @@ import structlog
 import uvicorn
 
 from services.eventlog.bus import KafkaBus
-from services.eventlog.pg_archive import PgArchive, create_pool
+from services.eventlog.pg_archive import PgArchive
+from services.eventlog.postgres import create_pool
 from services.gateway.bootstrap import Gateway
 from services.gateway.drift import DriftRules
 from services.gateway.feeds import KafkaLogFeed, LogFeed

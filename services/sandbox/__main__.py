@@ -7,7 +7,7 @@ import asyncio
 from services.eventlog.blobs import DirectoryBlobStore
 from services.eventlog.bus import KafkaBus
 from services.eventlog.pg_archive import PgArchive
-from services.eventlog.processed import PgProcessedEvents
+from services.eventlog.pg_processed import PgProcessedEvents
 from services.runtime.process import serving, start_process
 from services.sandbox.backend import SandboxBackend
 from services.sandbox.bubblewrap import BubblewrapBackend
