@@ -10,7 +10,7 @@ from typing import Protocol
 
 from apollo.v1 import deadletter_pb2
 from apollo.v1 import events_pb2 as pb
-from services.eventlog.codec import encode
+from services.eventlog.codec import encode, upcast_event
 from services.eventlog.events import body_kind
 from services.eventlog.topics import TRAJECTORIES, topic_for
 from services.trajectory import TrajectoryStatus, status_after_end
@@ -46,7 +46,8 @@ class ArchivedEvent:
     @classmethod
     def of(cls, topic: str, raw: bytes, position: int) -> ArchivedEvent:
         """Build the record from the encoded event, as every implementation stores it."""
-        event = pb.Event.FromString(raw)
+        # The archive keeps every event as written; readers see it in the current version.
+        event = upcast_event(pb.Event.FromString(raw))
         return cls(
             position=position,
             topic=topic,
@@ -57,6 +58,10 @@ class ArchivedEvent:
             event_id=event.event_id,
             occurred_at=occurred_at(event),
         )
+
+    def as_written(self) -> pb.Event:
+        """The event in the schema version it was written in: what an export keeps."""
+        return pb.Event.FromString(self.raw)
 
 
 @dataclass(frozen=True)

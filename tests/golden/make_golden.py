@@ -32,6 +32,7 @@ MODEL = pb.ModelSpec(
     model="apollo-glm-sft-3",
     sampling=pb.SamplingParams(temperature=1.0, top_p=0.95, max_tokens=8192, seed=7),
 )
+SCRIPTED = pb.ModelSpec(backend="scripted", model="reference", sampling=MODEL.sampling)
 USAGE = pb.TokenUsage(prompt_tokens=48211, completion_tokens=173, approximate=True)
 DIGEST = "sha256:" + "5e" * 32
 BLOB = pb.BlobRef(digest="sha256:" + "b1" * 32, size_bytes=182_044, media_type="text/plain")
@@ -80,13 +81,16 @@ BODIES: dict[str, Callable[[], Message]] = {
             )
         ],
         budgets=pb.Budgets(max_steps=4000, max_seconds=21600, max_evals=3),
-        policy=MODEL,
+        policy=SCRIPTED,
         summary_threshold_tokens=100000,
         context_window_tokens=128000,
         machines="one CPU machine, 16 cores, 64 GiB",
         started_by="alice",
         labels={"experiment": "human+filter"},
         prompt_template_version="researchgym-1",
+        scripted_calls=[
+            pb.ScriptedCall(name="run_command", arguments_json='{"command":"ls data/raw"}')
+        ],
     ),
     "action_proposed": _action_proposed,
     "action_proposed.null_action": _null_action,
