@@ -1,4 +1,4 @@
-"""Write the sample trajectory `apollo demo` imports: `python tests/golden/make_sample.py`.
+"""Write the sample trajectory (an `apollo export` file): `python tests/golden/make_sample.py`.
 
 Every id, timestamp and digest is derived from fixed inputs, so the file is the same
 on every run; a test checks that the committed file is exactly what this writes.
