@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC
+from typing import Self
 
 import asyncpg
 
@@ -149,16 +150,18 @@ def _record(row: asyncpg.Record) -> ArchivedEvent:
     return ArchivedEvent.of(row["topic"], row["payload"], row["position"])
 
 
-class PgArchive:
-    """The archive in Postgres (asyncpg pool); the durable copy of every topic."""
+class ArchiveSchemaAdapter:
+    """An adapter on its own pool over tables of archive_schema.sql: open, migrate, close."""
+
+    POOL_SIZE = 4
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
     @classmethod
-    async def connect(cls, dsn: str, max_size: int = 4) -> PgArchive:
-        """Open a pool to `dsn`."""
-        return cls(await create_pool(dsn, max_size))
+    async def connect(cls, dsn: str, max_size: int | None = None) -> Self:
+        """Open a pool to `dsn` (of `POOL_SIZE` connections unless `max_size`)."""
+        return cls(await create_pool(dsn, max_size or cls.POOL_SIZE))
 
     async def close(self) -> None:
         """Close the pool."""
@@ -167,6 +170,10 @@ class PgArchive:
     async def migrate(self) -> None:
         """Create what is missing; safe to run on every start."""
         await migrate_archive(self._pool)
+
+
+class PgArchive(ArchiveSchemaAdapter):
+    """The archive in Postgres (asyncpg pool); the durable copy of every topic."""
 
     async def append(
         self, events_with_topic: Iterable[tuple[str, pb.Event]], offsets: GroupOffsets | None = None
