@@ -146,7 +146,7 @@ class ToolSpec(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., parameters_json_schema: _Optional[str] = ...) -> None: ...
 
 class TrajectoryStarted(_message.Message):
-    __slots__ = ("task_id", "task_title", "task_description", "tools", "budgets", "policy", "summary_threshold_tokens", "context_window_tokens", "machines", "started_by", "labels", "prompt_template_version", "system_prompt")
+    __slots__ = ("task_id", "task_title", "task_description", "tools", "budgets", "policy", "summary_threshold_tokens", "context_window_tokens", "machines", "started_by", "labels", "prompt_template_version", "scripted_calls", "system_prompt")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -166,6 +166,7 @@ class TrajectoryStarted(_message.Message):
     STARTED_BY_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     PROMPT_TEMPLATE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SCRIPTED_CALLS_FIELD_NUMBER: _ClassVar[int]
     SYSTEM_PROMPT_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     task_title: str
@@ -179,8 +180,17 @@ class TrajectoryStarted(_message.Message):
     started_by: str
     labels: _containers.ScalarMap[str, str]
     prompt_template_version: str
+    scripted_calls: _containers.RepeatedCompositeFieldContainer[ScriptedCall]
     system_prompt: str
-    def __init__(self, task_id: _Optional[str] = ..., task_title: _Optional[str] = ..., task_description: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[ToolSpec, _Mapping]]] = ..., budgets: _Optional[_Union[Budgets, _Mapping]] = ..., policy: _Optional[_Union[ModelSpec, _Mapping]] = ..., summary_threshold_tokens: _Optional[int] = ..., context_window_tokens: _Optional[int] = ..., machines: _Optional[str] = ..., started_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., prompt_template_version: _Optional[str] = ..., system_prompt: _Optional[str] = ...) -> None: ...
+    def __init__(self, task_id: _Optional[str] = ..., task_title: _Optional[str] = ..., task_description: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[ToolSpec, _Mapping]]] = ..., budgets: _Optional[_Union[Budgets, _Mapping]] = ..., policy: _Optional[_Union[ModelSpec, _Mapping]] = ..., summary_threshold_tokens: _Optional[int] = ..., context_window_tokens: _Optional[int] = ..., machines: _Optional[str] = ..., started_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., prompt_template_version: _Optional[str] = ..., scripted_calls: _Optional[_Iterable[_Union[ScriptedCall, _Mapping]]] = ..., system_prompt: _Optional[str] = ...) -> None: ...
+
+class ScriptedCall(_message.Message):
+    __slots__ = ("name", "arguments_json")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ARGUMENTS_JSON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    arguments_json: str
+    def __init__(self, name: _Optional[str] = ..., arguments_json: _Optional[str] = ...) -> None: ...
 
 class ToolCall(_message.Message):
     __slots__ = ("call_id", "name", "arguments_json")

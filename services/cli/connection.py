@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import typer
 from rich.console import Console
 
-from apollo.v1 import events_pb2 as pb
 from services.cli.settings import CliSettings
 from services.cli.stack.home import ApolloHome
 from services.cli.stack.state import StackState, pid_alive
+from services.eventlog.archive import ArchivedEvent
 from services.eventlog.pg_archive import PgArchive
 
 
@@ -59,10 +59,10 @@ def connection_or_exit() -> Connection:
         raise typer.Exit(2) from error
 
 
-async def archived_events(dsn: str, trajectory_id: str) -> list[pb.Event]:
-    """One trajectory's archived events in log order."""
+async def archived_records(dsn: str, trajectory_id: str) -> list[ArchivedEvent]:
+    """One trajectory's archive records in log order."""
     archive = await PgArchive.connect(dsn)
     try:
-        return [record.event for record in await archive.events(trajectory_id)]
+        return await archive.events(trajectory_id)
     finally:
         await archive.close()

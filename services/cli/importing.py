@@ -45,7 +45,10 @@ def read_export(path: Path) -> list[pb.Event]:
         if not line.strip():
             continue
         try:
-            events.append(decode(encode(from_json_line(line))))
+            event = from_json_line(line)
+            decode(encode(event))  # the checks every consumer runs, upcasting included
+            # Kept as written, so the archive holds what the exporting archive held.
+            events.append(event)
         except (json_format.ParseError, ValueError) as error:
             reason = error.reason if isinstance(error, RejectedMessage) else str(error)
             raise ImportFileError(f"{path}:{number}: {reason}") from error

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from services.cli.connection import archived_events, connection_or_exit
+from services.cli.connection import archived_records, connection_or_exit
 from services.cli.importing import ImportFileError, ImportFormat, import_events, read_events
 from services.cli.rendering import describe_event
 from services.eventlog.jsonl import to_json_line
@@ -25,11 +25,12 @@ console = Console(stderr=True)
 def export(trajectory_id: str = typer.Argument(..., help="Trajectory id.")) -> None:
     """Print a trajectory as JSON lines (protobuf JSON, proto field names), in log order."""
     connection = connection_or_exit()
-    events = asyncio.run(archived_events(connection.postgres_dsn, trajectory_id))
-    if not events:
+    records = asyncio.run(archived_records(connection.postgres_dsn, trajectory_id))
+    if not records:
         console.print(f"[red]No trajectory {trajectory_id!r} in the archive[/red]")
         raise typer.Exit(1)
-    sys.stdout.write("".join(to_json_line(event) + "\n" for event in events))
+    # As written, not upcast: importing the export stores the very bytes archived here.
+    sys.stdout.write("".join(to_json_line(record.as_written()) + "\n" for record in records))
 
 
 def events(
@@ -44,12 +45,12 @@ def events(
         except KeyboardInterrupt:
             return
         return
-    archived = asyncio.run(archived_events(connection.postgres_dsn, trajectory_id))
+    archived = asyncio.run(archived_records(connection.postgres_dsn, trajectory_id))
     if not archived:
         console.print(f"[red]No trajectory {trajectory_id!r} in the archive[/red]")
         raise typer.Exit(1)
-    for event in archived:
-        _print_event(event)
+    for record in archived:
+        _print_event(record.event)
 
 
 def _print_event(event) -> None:

@@ -12,7 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from apollo.v1 import control_pb2 as cpb
 from apollo.v1 import events_pb2 as pb
-from services.cli.connection import archived_events, connection_or_exit, running_stack
+from services.cli.connection import archived_records, connection_or_exit, running_stack
 from services.cli.gateway_commands import add_account, start_through_gateway
 from services.cli.settings import CliSettings
 from services.cli.simulated_annotator import SimulatedAnnotator, hints_of
@@ -186,11 +186,11 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
 ) -> None:
     """Re-render every action's prompt from the archive and compare it with its digest."""
-    events = asyncio.run(archived_events(connection_or_exit().postgres_dsn, trajectory_id))
-    if not events:
+    records = asyncio.run(archived_records(connection_or_exit().postgres_dsn, trajectory_id))
+    if not records:
         console.print(f"[red]no archived events for {trajectory_id}[/red]")
         raise typer.Exit(1)
-    checks = check_digests(fold(events, trajectory_id))
+    checks = check_digests(fold([record.event for record in records], trajectory_id))
     matching = sum(check.matches for check in checks)
     if not as_json:
         for check in checks:

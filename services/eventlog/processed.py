@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-import asyncpg
-
-from services.eventlog.pg_archive import create_pool, migrate_schema
-
 
 class ProcessedEvents(Protocol):
     """A consumer's record of handled event ids; mark only after the handler succeeded."""
@@ -34,40 +30,3 @@ class InMemoryProcessedEvents:
     async def mark(self, consumer: str, event_id: str) -> None:
         """Record that `consumer` handled `event_id` (marking twice is harmless)."""
         self._handled.add((consumer, event_id))
-
-
-class PgProcessedEvents:
-    """Handled ids in Postgres, kept across restarts."""
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-
-    @classmethod
-    async def connect(cls, dsn: str, max_size: int = 2) -> PgProcessedEvents:
-        """Open a pool to `dsn`."""
-        return cls(await create_pool(dsn, max_size))
-
-    async def close(self) -> None:
-        """Close the pool."""
-        await self._pool.close()
-
-    async def migrate(self) -> None:
-        """Create the archive schema (which holds processed_events) if it is missing."""
-        await migrate_schema(self._pool)
-
-    async def seen(self, consumer: str, event_id: str) -> bool:
-        """Whether `consumer` already handled `event_id`."""
-        return await self._pool.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2)",
-            consumer,
-            event_id,
-        )
-
-    async def mark(self, consumer: str, event_id: str) -> None:
-        """Record that `consumer` handled `event_id` (marking twice is harmless)."""
-        await self._pool.execute(
-            "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2)"
-            " ON CONFLICT DO NOTHING",
-            consumer,
-            event_id,
-        )

@@ -15,7 +15,8 @@ import structlog
 
 from services.eventlog.archive import EventArchive
 from services.eventlog.bus import KafkaBus
-from services.eventlog.pg_archive import PgArchive, create_pool
+from services.eventlog.pg_archive import PgArchive
+from services.eventlog.postgres import create_pool
 from services.eventlog.subscription import Bus
 from services.gateway.attention import AttentionLedger
 from services.gateway.control import Control

@@ -23,6 +23,7 @@ from services.gateway.control import (
 )
 from services.gateway.grpc_auth import CURRENT_USER, AuthInterceptor
 from services.tasks.starting import DEFAULT_SUMMARY_THRESHOLD, BadPolicy
+from services.trajectory import TrajectoryStatus
 
 if TYPE_CHECKING:
     from services.gateway.app import Gateway
@@ -30,10 +31,10 @@ if TYPE_CHECKING:
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 STATUS_BY_NAME = {
-    "running": cpb.TRAJECTORY_STATUS_RUNNING,
-    "finished": cpb.TRAJECTORY_STATUS_FINISHED,
-    "failed": cpb.TRAJECTORY_STATUS_FAILED,
-    "cancelled": cpb.TRAJECTORY_STATUS_CANCELLED,
+    TrajectoryStatus.RUNNING: cpb.TRAJECTORY_STATUS_RUNNING,
+    TrajectoryStatus.FINISHED: cpb.TRAJECTORY_STATUS_FINISHED,
+    TrajectoryStatus.FAILED: cpb.TRAJECTORY_STATUS_FAILED,
+    TrajectoryStatus.CANCELLED: cpb.TRAJECTORY_STATUS_CANCELLED,
 }
 NAME_BY_STATUS = {code: name for name, code in STATUS_BY_NAME.items()}
 KIND_BY_ENUM = {

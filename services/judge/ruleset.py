@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Union
@@ -13,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from services.judge import kinds_actions, kinds_guidance, kinds_workspace, propagation
 from services.judge.rules import Rule, RuleKind
+from services.trajectory.canonical import canonical_json
 
 RULE_KINDS: dict[str, RuleKind] = {
     kind.name: kind
@@ -55,11 +55,8 @@ class Ruleset(BaseModel):
     @cached_property
     def version(self) -> str:
         """ "sha256:<hex>" of the canonical JSON of the defaulted rules, descriptions left out."""
-        canonical = json.dumps(
-            self.model_dump(mode="json", exclude={"rules": {"__all__": {"description"}}}),
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
+        canonical = canonical_json(
+            self.model_dump(mode="json", exclude={"rules": {"__all__": {"description"}}})
         )
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 

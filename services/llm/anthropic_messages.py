@@ -21,8 +21,8 @@ from services.llm.port import (
     TokenUsage,
     ToolCallRequest,
     ToolDefinition,
-    canonical_json,
 )
+from services.trajectory.canonical import canonical_json
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 # A breakpoint: the API caches the prompt up to and including the block that carries it.

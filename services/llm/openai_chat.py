@@ -23,10 +23,10 @@ from services.llm.port import (
     TokenUsage,
     ToolCallRequest,
     ToolDefinition,
-    canonical_json,
     new_call_id,
 )
 from services.llm.text_tools import parse_tool_calls, render_text_conversation
+from services.trajectory.canonical import canonical_json
 
 # "native": the server's tool calling (vLLM needs --enable-auto-tool-choice and a parser).
 # "text": tools in the system prompt and calls parsed from the text, the format our local

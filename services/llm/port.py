@@ -6,11 +6,10 @@ values live in the trajectory model so that what it renders is what a backend is
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from apollo.v1 import events_pb2 as pb
 from services.trajectory.prompt_model import (
@@ -35,7 +34,6 @@ __all__ = [
     "TokenUsage",
     "ToolCallRequest",
     "ToolDefinition",
-    "canonical_json",
     "new_call_id",
 ]
 
@@ -132,11 +130,6 @@ class RetryableBackendError(BackendError):
 
 class FatalBackendError(BackendError):
     """A failure retrying cannot fix: bad request, bad credentials, missing model, bad spec."""
-
-
-def canonical_json(value: Any) -> str:
-    """The one JSON spelling of a value: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def new_call_id() -> str:

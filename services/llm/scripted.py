@@ -16,9 +16,9 @@ from services.llm.port import (
     TokenUsage,
     ToolCallRequest,
     ToolDefinition,
-    canonical_json,
     new_call_id,
 )
+from services.trajectory.canonical import canonical_json
 
 FINISH_TOOL = "finish"
 

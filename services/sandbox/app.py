@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.eventlog.blobs import BlobStore, DirectoryBlobStore
 from services.eventlog.bus import KafkaBus
 from services.eventlog.pg_archive import PgArchive
-from services.eventlog.processed import PgProcessedEvents
+from services.eventlog.pg_processed import PgProcessedEvents
 from services.eventlog.subscription import Bus
 from services.runtime.process import serving, start_process
 from services.sandbox.backend import SandboxBackend

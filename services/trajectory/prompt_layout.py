@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from apollo.v1 import events_pb2 as pb
+from services.trajectory.canonical import canonical_json
 from services.trajectory.prompt_model import ChatMessage, ToolCallRequest
 
 TEMPLATE_VERSION = "v1"
@@ -137,7 +138,7 @@ def observation_content(observation: pb.ObservationRecorded) -> str:
             "steps": left.steps,
             "evals": left.evals,
         }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return canonical_json(document)
 
 
 def guidance_message(texts: list[str]) -> ChatMessage | None:

@@ -7,10 +7,10 @@ prompt the trajectory renders is exactly what a backend is given.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 from apollo.v1 import events_pb2 as pb
+from services.trajectory.canonical import canonical_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +111,7 @@ class Prompt:
                 "seed": self.sampling.seed,
             },
         }
-        return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return canonical_json(document)
 
     @property
     def digest(self) -> str:

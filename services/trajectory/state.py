@@ -16,7 +16,7 @@ IMPORTED_FROM_LABEL = "imported_from"
 
 
 class TrajectoryStatus(StrEnum):
-    """Where a trajectory stands; the values match the archive's read model."""
+    """Where a trajectory stands; the archive's read model and the APIs use the same values."""
 
     RUNNING = "running"
     FINISHED = "finished"
@@ -27,13 +27,18 @@ class TrajectoryStatus(StrEnum):
 # Running out of steps or time is a normal end of a long task, not a failure.
 # Any reason missing here (unspecified, or unknown to this build) counts as failed,
 # because the sandbox could not say the run finished.
-STATUS_BY_END_REASON: dict[int, TrajectoryStatus] = {
+_STATUS_BY_END_REASON: dict[int, TrajectoryStatus] = {
     pb.END_REASON_FINISHED: TrajectoryStatus.FINISHED,
     pb.END_REASON_STEP_BUDGET: TrajectoryStatus.FINISHED,
     pb.END_REASON_TIME_BUDGET: TrajectoryStatus.FINISHED,
     pb.END_REASON_ERROR: TrajectoryStatus.FAILED,
     pb.END_REASON_CANCELLED: TrajectoryStatus.CANCELLED,
 }
+
+
+def status_after_end(reason: int) -> TrajectoryStatus:
+    """The status a trajectory has once it ended for `reason` (a `pb.EndReason`)."""
+    return _STATUS_BY_END_REASON.get(reason, TrajectoryStatus.FAILED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,17 +15,6 @@ from services.trajectory.prompt_layout import guidance_message, observation_cont
 from services.trajectory.prompt_model import ChatMessage, Prompt, SamplingParams
 from services.trajectory.state import Trajectory
 
-SNAPSHOT_SECTIONS = (
-    "state_of_the_art",
-    "hypotheses",
-    "key_knowledge",
-    "reflection",
-    "file_and_browser_state",
-    "recent_sessions",
-    "recent_actions",
-    "experiment_history",
-)
-
 _SYSTEM = """\
 You compress the history of an agent working on a long research task. Your summary becomes \
 the agent's only memory of the span below, so keep every fact it needs to go on: paths, \

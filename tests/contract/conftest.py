@@ -14,7 +14,8 @@ from apollo.v1 import events_pb2 as pb
 from services.eventlog.archive import EventArchive, InMemoryArchive
 from services.eventlog.events import new_event
 from services.eventlog.pg_archive import PgArchive
-from services.eventlog.processed import InMemoryProcessedEvents, PgProcessedEvents, ProcessedEvents
+from services.eventlog.pg_processed import PgProcessedEvents
+from services.eventlog.processed import InMemoryProcessedEvents, ProcessedEvents
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.eventlog.events import new_event_id
-from services.eventlog.processed import PgProcessedEvents
+from services.eventlog.pg_processed import PgProcessedEvents
 
 pytestmark = pytest.mark.timeout(60)
 

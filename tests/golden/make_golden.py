@@ -32,6 +32,7 @@ MODEL = pb.ModelSpec(
     model="apollo-glm-sft-3",
     sampling=pb.SamplingParams(temperature=1.0, top_p=0.95, max_tokens=8192, seed=7),
 )
+SCRIPTED = pb.ModelSpec(backend="scripted", model="reference", sampling=MODEL.sampling)
 USAGE = pb.TokenUsage(
     prompt_tokens=48211,
     completion_tokens=173,
@@ -86,15 +87,17 @@ def _trajectory_started() -> pb.TrajectoryStarted:
             )
         ],
         budgets=pb.Budgets(max_steps=4000, max_seconds=21600, max_evals=3),
-        policy=MODEL,
+        policy=SCRIPTED,
         summary_threshold_tokens=100000,
         context_window_tokens=128000,
         machines="one CPU machine, 16 cores, 64 GiB",
         started_by="alice",
         labels={"experiment": "human+filter"},
         prompt_template_version="researchgym-1",
-        # Added after the first v1 golden, which stays as it was written.
         system_prompt="You are an interactive AI Innovator.",
+        scripted_calls=[
+            pb.ScriptedCall(name="run_command", arguments_json='{"command":"ls data/raw"}')
+        ],
     )
 
 

@@ -17,7 +17,7 @@ from services.cli.innovatorbench.literals import NodeFileError
 from services.cli.innovatorbench.node import Node, NodeGuidance, NodeStep, NodeSummary
 from services.eventlog.codec import RejectedMessage, decode, encode
 from services.eventlog.events import new_event
-from services.llm.port import canonical_json
+from services.trajectory.canonical import canonical_json
 from services.trajectory.derived_ids import derived_event_id
 from services.trajectory.prompt_model import Prompt, SamplingParams
 from services.trajectory.state import EVAL_TOOL, IMPORTED_FROM_LABEL

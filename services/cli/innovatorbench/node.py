@@ -17,7 +17,7 @@ from services.cli.innovatorbench.literals import (
     observation_of,
     recorded_observation,
 )
-from services.llm.port import canonical_json
+from services.trajectory.canonical import canonical_json
 from services.trajectory.prompt_model import ChatMessage, ToolCallRequest
 
 # Node types whose `response` is one agent step (a summary node's is the summary itself).
