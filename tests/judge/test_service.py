@@ -14,10 +14,13 @@ from services.eventlog.codec import decode
 from services.eventlog.memory_bus import InMemoryBus
 from services.eventlog.processed import InMemoryProcessedEvents
 from services.eventlog.topics import TRAJECTORIES, VERDICTS
+from services.judge.handlers import ROUTES
 from services.judge.history import ArchiveHistory
-from services.judge.ruleset import Ruleset
+from services.judge.ruleset import Ruleset, load_ruleset, shipped_ruleset
 from services.judge.service import JudgeService
+from services.judge.settings import JudgeSettings
 from services.judge.verdicts import verdict_event_id
+from services.trajectory.fold import LOG_KINDS
 from services.trajectory.state import IMPORTED_FROM_LABEL
 from tests.judge.conftest import Call, Say, ScriptedRun
 
@@ -216,3 +219,13 @@ async def test_metrics_count_verdicts_by_rule_and_pending_actions_return_to_zero
     assert sample("apollo_judge_reasons_total", ruleset=version, rule="human-correction") == (
         rule + 1
     )
+
+
+def test_the_judge_folds_every_kind_of_the_trajectory_log() -> None:
+    assert ROUTES.kinds == LOG_KINDS
+
+
+def test_the_settings_name_the_shipped_default_unless_set(monkeypatch, tmp_path) -> None:
+    assert load_ruleset(JudgeSettings().judge_ruleset) == shipped_ruleset("default")
+    monkeypatch.setenv("APOLLO_JUDGE_RULESET", str(tmp_path / "mine.yaml"))
+    assert JudgeSettings().judge_ruleset == tmp_path / "mine.yaml"
