@@ -100,6 +100,15 @@ def masked_steps(events: list[pb.Event], version: str) -> dict[int, list[str]]:
     }
 
 
+def failures(events: list[pb.Event]) -> dict[int, str]:
+    """Per failed step, the sandbox's error message (what to look at when a mask surprises)."""
+    return {
+        e.observation_recorded.step_index: e.observation_recorded.error_message
+        for e in events
+        if e.HasField("observation_recorded") and not e.observation_recorded.success
+    }
+
+
 async def test_the_live_judge_masks_exactly_the_injected_bad_actions(judged_stack: Path) -> None:
     state = StackState.load(ApolloHome(judged_stack).state_file)
     assert state is not None
@@ -113,9 +122,9 @@ async def test_the_live_judge_masks_exactly_the_injected_bad_actions(judged_stac
     plain_events = await judged_run(state.postgres_dsn, plain.trajectory_id)
     injected_events = await judged_run(state.postgres_dsn, injected.trajectory_id)
 
-    assert masked_steps(plain_events, version) == {}
+    assert masked_steps(plain_events, version) == {}, failures(plain_events)
     masked = masked_steps(injected_events, version)
-    assert set(masked) == bad, masked
+    assert set(masked) == bad, (masked, failures(injected_events))
     verdict_ids = [e.event_id for e in injected_events if e.HasField("action_judged")]
     assert len(verdict_ids) == len(set(verdict_ids)) == len(script)
     status = json.loads(apollo(judged_stack, "status", "--json").stdout)
