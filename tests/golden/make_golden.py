@@ -32,7 +32,13 @@ MODEL = pb.ModelSpec(
     model="apollo-glm-sft-3",
     sampling=pb.SamplingParams(temperature=1.0, top_p=0.95, max_tokens=8192, seed=7),
 )
-USAGE = pb.TokenUsage(prompt_tokens=48211, completion_tokens=173, approximate=True)
+USAGE = pb.TokenUsage(
+    prompt_tokens=48211,
+    completion_tokens=173,
+    approximate=True,
+    cache_read_tokens=46080,
+    cache_write_tokens=1920,
+)
 DIGEST = "sha256:" + "5e" * 32
 BLOB = pb.BlobRef(digest="sha256:" + "b1" * 32, size_bytes=182_044, media_type="text/plain")
 

@@ -19,7 +19,7 @@ from services.eventlog.codec import RejectedMessage, decode, encode
 from services.eventlog.events import new_event
 from services.llm.port import canonical_json
 from services.trajectory.derived_ids import derived_event_id
-from services.trajectory.prompt_model import Prompt, PromptSampling
+from services.trajectory.prompt_model import Prompt, SamplingParams
 from services.trajectory.state import EVAL_TOOL, IMPORTED_FROM_LABEL
 
 FORMAT = "innovatorbench"
@@ -141,7 +141,7 @@ class _Conversion:
 
     def _prompt_digest(self, length: int) -> str:
         prompt = Prompt(
-            self.node.prompt[:length], (), PromptSampling.from_proto(pb.SamplingParams())
+            self.node.prompt[:length], (), SamplingParams.from_proto(pb.SamplingParams())
         )
         return prompt.digest
 

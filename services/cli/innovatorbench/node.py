@@ -18,7 +18,7 @@ from services.cli.innovatorbench.literals import (
     recorded_observation,
 )
 from services.llm.port import canonical_json
-from services.trajectory.prompt_model import PromptMessage, PromptToolCall
+from services.trajectory.prompt_model import ChatMessage, ToolCallRequest
 
 # Node types whose `response` is one agent step (a summary node's is the summary itself).
 STEP_NODE_TYPES = frozenset({"react", "done"})
@@ -75,7 +75,7 @@ class Node:
     recorded_at: datetime
     model: str
     # The node's messages in Apollo's prompt model: each step's prompt is a prefix.
-    prompt: tuple[PromptMessage, ...]
+    prompt: tuple[ChatMessage, ...]
     system_prompt: str
     task_description: str
     turns: tuple[NodeTurn, ...]
@@ -158,9 +158,9 @@ def _timestamp(text: str) -> datetime:
 
 def _message_turns(
     messages: list[dict[str, Any]],
-) -> tuple[list[NodeTurn], tuple[PromptMessage, ...]]:
+) -> tuple[list[NodeTurn], tuple[ChatMessage, ...]]:
     turns: list[NodeTurn] = []
-    prompt = [PromptMessage(m["role"], m.get("content") or "") for m in messages]
+    prompt = [ChatMessage(m["role"], m.get("content") or "") for m in messages]
     index = 2
     while index < len(messages):
         message, where = messages[index], f"messages[{index}]"
@@ -195,12 +195,12 @@ def _message_turns(
 
 def _call_messages(
     content: str, call: dict[str, Any], observation: dict[str, Any]
-) -> tuple[PromptMessage, PromptMessage]:
+) -> tuple[ChatMessage, ChatMessage]:
     call_id = call.get("call_id") or ""
     arguments = canonical_json(call["arguments"])
     return (
-        PromptMessage("assistant", content, (PromptToolCall(call_id, call["name"], arguments),)),
-        PromptMessage("tool", canonical_json(observation), tool_call_id=call_id),
+        ChatMessage("assistant", content, (ToolCallRequest(call_id, call["name"], arguments),)),
+        ChatMessage("tool", canonical_json(observation), tool_call_id=call_id),
     )
 
 
