@@ -66,6 +66,8 @@ class JudgeService:
     async def fold(self, event: pb.Event) -> bool:
         """Fold one log event into its trajectory; False when that trajectory is done with."""
         trajectory_id = event.trajectory_id
+        if not trajectory_id:
+            return False
         if not self.followed.knows(trajectory_id) and not event.HasField("trajectory_started"):
             # Met mid-way, after a restart: the earlier events were handled before it.
             recorded = await self._history.events(trajectory_id)
