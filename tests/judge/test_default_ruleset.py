@@ -18,9 +18,6 @@ from tests.judge.conftest import Call, ScriptedRun
 
 pytestmark = pytest.mark.timeout(60)
 
-# The one reference step the rules rightly catch: it rewrites reward.py, never opened.
-EXPECTED_MASKS = {"reward-design-sorting": {2: ["edit-unread-region"]}}
-
 FILE_TOOLS = {
     "open_file": file_tools.open_file,
     "create_file": file_tools.create_file,
@@ -46,7 +43,7 @@ def _reference_calls(task_id: str, workspace: Workspace) -> list[Call]:
 
 
 @pytest.mark.parametrize("task_id", TaskCatalog().ids())
-def test_default_masks_only_the_known_slip_of_a_reference(task_id: str, tmp_path: Path) -> None:
+def test_default_masks_nothing_of_a_reference(task_id: str, tmp_path: Path) -> None:
     shutil.copytree(TaskCatalog().get(task_id).root / "workspace", tmp_path / "ws")
     calls = _reference_calls(task_id, Workspace(tmp_path / "ws"))
     verdicts = judge_trajectory(ScriptedRun().play(*calls).view, shipped_ruleset("default"))
@@ -54,7 +51,7 @@ def test_default_masks_only_the_known_slip_of_a_reference(task_id: str, tmp_path
     masked = {
         v.step_index: [r.rule_id for r in v.reasons] for v in verdicts if v.verdict is Verdict.MASK
     }
-    assert masked == EXPECTED_MASKS.get(task_id, {})
+    assert masked == {}
 
 
 def test_default_ruleset_has_every_rule_the_paper_names() -> None:
