@@ -18,14 +18,18 @@ from services.cli.rendering import describe_event
 from services.eventlog.jsonl import to_json_line
 from services.eventlog.pg_archive import PgArchive
 from services.eventlog.tail import tail_trajectory
+from services.eventlog.topics import TRAJECTORIES
 
 console = Console(stderr=True)
 
 
 def export(trajectory_id: str = typer.Argument(..., help="Trajectory id.")) -> None:
-    """Print a trajectory as JSON lines (protobuf JSON, proto field names), in log order."""
+    """Print a trajectory's log as JSON lines (protobuf JSON, proto field names), in log order."""
     connection = connection_or_exit()
-    records = asyncio.run(archived_records(connection.postgres_dsn, trajectory_id))
+    archived = asyncio.run(archived_records(connection.postgres_dsn, trajectory_id))
+    # The log only: verdicts and training facts are derived, and re-judging must leave a
+    # trajectory's export byte-identical.
+    records = [record for record in archived if record.topic == TRAJECTORIES.name]
     if not records:
         console.print(f"[red]No trajectory {trajectory_id!r} in the archive[/red]")
         raise typer.Exit(1)

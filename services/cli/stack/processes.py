@@ -13,7 +13,7 @@ from services.cli.settings import CliSettings
 from services.cli.stack.ports import free_port
 
 # In start order: the recorder first, so nothing is produced before it archives.
-KNOWN_SERVICES = ("recorder", "sandbox", "summarizer", "policy", "gateway")
+KNOWN_SERVICES = ("recorder", "sandbox", "summarizer", "policy", "judge", "gateway")
 
 
 class UnknownService(ValueError):
