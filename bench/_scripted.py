@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.events import new_event, new_event_id
-from services.tasks.scripts import SCRIPT_LABEL, script_label
+from services.tasks.starting import scripted_calls
 
 
 def scripted_start(steps: int, tools: list[pb.ToolSpec], calls: list[tuple[str, dict]]) -> pb.Event:
@@ -21,6 +21,6 @@ def scripted_start(steps: int, tools: list[pb.ToolSpec], calls: list[tuple[str, 
         ),
         started_by="bench",
         prompt_template_version="v1",
-        labels={SCRIPT_LABEL: script_label(calls)},
+        scripted_calls=scripted_calls(calls),
     )
     return new_event(body, trajectory_id=new_event_id(), service="bench")

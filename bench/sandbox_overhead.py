@@ -14,8 +14,8 @@ from apollo.v1 import events_pb2 as pb
 from bench._report import percentile_lines, print_lines
 from services.eventlog.blobs import InMemoryBlobStore
 from services.eventlog.events import new_event
+from services.sandbox.actions import run_action
 from services.sandbox.bubblewrap import BubblewrapBackend
-from services.sandbox.handlers import handle_action_proposed
 from services.sandbox.ledger import InMemoryExecutionLedger, TrajectoryRecord
 from services.sandbox.registry import Runtimes
 from services.sandbox.sessions import Session
@@ -47,7 +47,7 @@ async def _sandboxed(root: Path) -> list[float]:
             pb.ActionProposed(step_index=step, tool_call=call), trajectory_id="bench", service="b"
         )
         started = time.perf_counter()
-        await handle_action_proposed(event, rt, blobs)
+        await run_action(event, rt, blobs)
         if step:  # the first call starts the session's shell
             samples.append((time.perf_counter() - started) * 1000)
     await runtimes.close_all()

@@ -146,7 +146,7 @@ class ToolSpec(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., parameters_json_schema: _Optional[str] = ...) -> None: ...
 
 class TrajectoryStarted(_message.Message):
-    __slots__ = ("task_id", "task_title", "task_description", "tools", "budgets", "policy", "summary_threshold_tokens", "context_window_tokens", "machines", "started_by", "labels", "prompt_template_version")
+    __slots__ = ("task_id", "task_title", "task_description", "tools", "budgets", "policy", "summary_threshold_tokens", "context_window_tokens", "machines", "started_by", "labels", "prompt_template_version", "scripted_calls", "system_prompt")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -166,6 +166,8 @@ class TrajectoryStarted(_message.Message):
     STARTED_BY_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     PROMPT_TEMPLATE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SCRIPTED_CALLS_FIELD_NUMBER: _ClassVar[int]
+    SYSTEM_PROMPT_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     task_title: str
     task_description: str
@@ -178,7 +180,17 @@ class TrajectoryStarted(_message.Message):
     started_by: str
     labels: _containers.ScalarMap[str, str]
     prompt_template_version: str
-    def __init__(self, task_id: _Optional[str] = ..., task_title: _Optional[str] = ..., task_description: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[ToolSpec, _Mapping]]] = ..., budgets: _Optional[_Union[Budgets, _Mapping]] = ..., policy: _Optional[_Union[ModelSpec, _Mapping]] = ..., summary_threshold_tokens: _Optional[int] = ..., context_window_tokens: _Optional[int] = ..., machines: _Optional[str] = ..., started_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., prompt_template_version: _Optional[str] = ...) -> None: ...
+    scripted_calls: _containers.RepeatedCompositeFieldContainer[ScriptedCall]
+    system_prompt: str
+    def __init__(self, task_id: _Optional[str] = ..., task_title: _Optional[str] = ..., task_description: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[ToolSpec, _Mapping]]] = ..., budgets: _Optional[_Union[Budgets, _Mapping]] = ..., policy: _Optional[_Union[ModelSpec, _Mapping]] = ..., summary_threshold_tokens: _Optional[int] = ..., context_window_tokens: _Optional[int] = ..., machines: _Optional[str] = ..., started_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., prompt_template_version: _Optional[str] = ..., scripted_calls: _Optional[_Iterable[_Union[ScriptedCall, _Mapping]]] = ..., system_prompt: _Optional[str] = ...) -> None: ...
+
+class ScriptedCall(_message.Message):
+    __slots__ = ("name", "arguments_json")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ARGUMENTS_JSON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    arguments_json: str
+    def __init__(self, name: _Optional[str] = ..., arguments_json: _Optional[str] = ...) -> None: ...
 
 class ToolCall(_message.Message):
     __slots__ = ("call_id", "name", "arguments_json")
@@ -199,14 +211,18 @@ class ParseError(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class TokenUsage(_message.Message):
-    __slots__ = ("prompt_tokens", "completion_tokens", "approximate")
+    __slots__ = ("prompt_tokens", "completion_tokens", "approximate", "cache_read_tokens", "cache_write_tokens")
     PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
     APPROXIMATE_FIELD_NUMBER: _ClassVar[int]
+    CACHE_READ_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_WRITE_TOKENS_FIELD_NUMBER: _ClassVar[int]
     prompt_tokens: int
     completion_tokens: int
     approximate: bool
-    def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., approximate: _Optional[bool] = ...) -> None: ...
+    cache_read_tokens: int
+    cache_write_tokens: int
+    def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., approximate: _Optional[bool] = ..., cache_read_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ...) -> None: ...
 
 class ActionProposed(_message.Message):
     __slots__ = ("step_index", "model", "assistant_text", "tool_call", "parse_error", "usage", "latency_ms", "delivered_guidance_ids", "summary_id", "prompt_digest")
@@ -345,12 +361,16 @@ class TrajectoryCancelled(_message.Message):
     def __init__(self, requested_by: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class JudgeReason(_message.Message):
-    __slots__ = ("rule_id", "detail")
+    __slots__ = ("rule_id", "detail", "evidence_step_indices", "quote")
     RULE_ID_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_STEP_INDICES_FIELD_NUMBER: _ClassVar[int]
+    QUOTE_FIELD_NUMBER: _ClassVar[int]
     rule_id: str
     detail: str
-    def __init__(self, rule_id: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+    evidence_step_indices: _containers.RepeatedScalarFieldContainer[int]
+    quote: str
+    def __init__(self, rule_id: _Optional[str] = ..., detail: _Optional[str] = ..., evidence_step_indices: _Optional[_Iterable[int]] = ..., quote: _Optional[str] = ...) -> None: ...
 
 class ActionJudged(_message.Message):
     __slots__ = ("action_id", "step_index", "ruleset_version", "verdict", "reasons", "judge_model")

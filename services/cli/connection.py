@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import typer
 from rich.console import Console
 
-from apollo.v1 import events_pb2 as pb
+from services.cli.settings import CliSettings
 from services.cli.stack.home import ApolloHome
 from services.cli.stack.state import StackState, pid_alive
+from services.eventlog.archive import ArchivedEvent
 from services.eventlog.pg_archive import PgArchive
 
 
@@ -36,8 +36,8 @@ def running_stack(home: ApolloHome) -> StackState | None:
 
 def resolve_connection(home: ApolloHome | None = None) -> Connection:
     """APOLLO_KAFKA and APOLLO_POSTGRES_DSN win; otherwise the stack in APOLLO_HOME."""
-    kafka = os.environ.get("APOLLO_KAFKA")
-    dsn = os.environ.get("APOLLO_POSTGRES_DSN")
+    settings = CliSettings()
+    kafka, dsn = settings.kafka, settings.postgres_dsn
     if kafka and dsn:
         return Connection(kafka, dsn)
     home = home or ApolloHome.resolve()
@@ -59,10 +59,10 @@ def connection_or_exit() -> Connection:
         raise typer.Exit(2) from error
 
 
-async def archived_events(dsn: str, trajectory_id: str) -> list[pb.Event]:
-    """One trajectory's archived events in log order."""
+async def archived_records(dsn: str, trajectory_id: str) -> list[ArchivedEvent]:
+    """One trajectory's archive records in log order."""
     archive = await PgArchive.connect(dsn)
     try:
-        return [record.event for record in await archive.events(trajectory_id)]
+        return await archive.events(trajectory_id)
     finally:
         await archive.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 
 import grpc
@@ -17,6 +16,7 @@ from apollo.v1 import control_pb2_grpc
 from apollo.v1 import events_pb2 as pb
 from services.cli.connection import NoStackRunning, resolve_connection, running_stack
 from services.cli.rendering import describe_event
+from services.cli.settings import CliSettings
 from services.cli.stack.home import ApolloHome
 from services.gateway.control import GUIDANCE_KINDS
 from services.gateway.pg_store import PgUserStore
@@ -58,8 +58,9 @@ def add_user(
 
 def _target() -> tuple[str, tuple]:
     stack = running_stack(ApolloHome.resolve())
-    address = os.environ.get("APOLLO_GATEWAY_GRPC") or (stack.gateway_grpc if stack else None)
-    token = os.environ.get("APOLLO_TOKEN")
+    settings = CliSettings()
+    address = settings.gateway_grpc or (stack.gateway_grpc if stack else None)
+    token = settings.token
     if not address or not token:
         console.print(
             "[red]set APOLLO_TOKEN (from `apollo users add`) and run a stack with a gateway, "

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 from google.protobuf import json_format
 
 from apollo.v1 import events_pb2 as pb
 from services.cli.connection import Connection
+from services.cli.innovatorbench import NodeFileError, read_node_events
 from services.eventlog.bus import KafkaBus
 from services.eventlog.codec import RejectedMessage, decode, encode
 from services.eventlog.jsonl import from_json_line
@@ -16,7 +18,24 @@ from services.eventlog.topics import topic_for
 
 
 class ImportFileError(ValueError):
-    """A line of the file is not an acceptable event; nothing was imported."""
+    """A part of the file is not acceptable; nothing was imported."""
+
+
+class ImportFormat(StrEnum):
+    """The file formats `apollo import` reads."""
+
+    EXPORT = "export"
+    INNOVATORBENCH = "innovatorbench"
+
+
+def read_events(path: Path, file_format: ImportFormat) -> list[pb.Event]:
+    """Every event of the file, all checked, so a bad file imports nothing."""
+    if file_format is ImportFormat.EXPORT:
+        return read_export(path)
+    try:
+        return read_node_events(path)
+    except NodeFileError as error:
+        raise ImportFileError(f"{path}: {error}") from error
 
 
 def read_export(path: Path) -> list[pb.Event]:
@@ -26,7 +45,10 @@ def read_export(path: Path) -> list[pb.Event]:
         if not line.strip():
             continue
         try:
-            events.append(decode(encode(from_json_line(line))))
+            event = from_json_line(line)
+            decode(encode(event))  # the checks every consumer runs, upcasting included
+            # Kept as written, so the archive holds what the exporting archive held.
+            events.append(event)
         except (json_format.ParseError, ValueError) as error:
             reason = error.reason if isinstance(error, RejectedMessage) else str(error)
             raise ImportFileError(f"{path}:{number}: {reason}") from error

@@ -9,26 +9,32 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from services.cli.connection import archived_events, connection_or_exit
-from services.cli.importing import ImportFileError, import_events, read_export
+from services.cli.connection import archived_records, connection_or_exit
+from services.cli.importing import ImportFileError, ImportFormat, import_events, read_events
 from services.cli.rendering import describe_event
 from services.eventlog.jsonl import to_json_line
 from services.eventlog.pg_archive import PgArchive
 from services.eventlog.tail import tail_trajectory
+from services.eventlog.topics import TRAJECTORIES
 
 console = Console(stderr=True)
 
 
 def export(trajectory_id: str = typer.Argument(..., help="Trajectory id.")) -> None:
-    """Print a trajectory as JSON lines (protobuf JSON, proto field names), in log order."""
+    """Print a trajectory's log as JSON lines (protobuf JSON, proto field names), in log order."""
     connection = connection_or_exit()
-    events = asyncio.run(archived_events(connection.postgres_dsn, trajectory_id))
-    if not events:
+    archived = asyncio.run(archived_records(connection.postgres_dsn, trajectory_id))
+    # The log only: verdicts and training facts are derived, and re-judging must leave a
+    # trajectory's export byte-identical.
+    records = [record for record in archived if record.topic == TRAJECTORIES.name]
+    if not records:
         console.print(f"[red]No trajectory {trajectory_id!r} in the archive[/red]")
         raise typer.Exit(1)
-    sys.stdout.write("".join(to_json_line(event) + "\n" for event in events))
+    # As written, not upcast: importing the export stores the very bytes archived here.
+    sys.stdout.write("".join(to_json_line(record.as_written()) + "\n" for record in records))
 
 
 def events(
@@ -43,12 +49,12 @@ def events(
         except KeyboardInterrupt:
             return
         return
-    archived = asyncio.run(archived_events(connection.postgres_dsn, trajectory_id))
+    archived = asyncio.run(archived_records(connection.postgres_dsn, trajectory_id))
     if not archived:
         console.print(f"[red]No trajectory {trajectory_id!r} in the archive[/red]")
         raise typer.Exit(1)
-    for event in archived:
-        _print_event(event)
+    for record in archived:
+        _print_event(record.event)
 
 
 def _print_event(event) -> None:
@@ -56,16 +62,22 @@ def _print_event(event) -> None:
 
 
 def import_(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="An `apollo export` file."),
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="The file to import."),
+    file_format: ImportFormat = typer.Option(
+        ImportFormat.EXPORT,
+        "--format",
+        help="export: `apollo export` JSON lines; innovatorbench: a ResearchGym ReAct node file.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
-    """Append the events of an export; events already archived are skipped."""
-    connection = connection_or_exit()
+    """Append the events of a file; events already archived are skipped."""
+    # The whole file is read and checked before anything is connected to or written.
     try:
-        events = read_export(path)
+        events = read_events(path, file_format)
     except ImportFileError as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(1) from error
+        console.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from error
+    connection = connection_or_exit()
     outcome = asyncio.run(import_events(connection, events))
     if as_json:
         print(json.dumps(outcome))

@@ -7,6 +7,7 @@ import typer
 from services.cli.demo_command import demo
 from services.cli.docs_commands import docs_app
 from services.cli.gateway_commands import guide, users_app, watch
+from services.cli.judge_commands import judge_app
 from services.cli.log_commands import events, export, import_, trajectories
 from services.cli.run_commands import run, trajectory_app
 from services.cli.sandbox_commands import sandbox_app, tasks_app
@@ -31,6 +32,7 @@ app.add_typer(trajectory_app, name="trajectory")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(users_app, name="users")
+app.add_typer(judge_app, name="judge")
 app.add_typer(docs_app, name="docs")
 app.command()(guide)
 app.command()(watch)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 
 import typer
 from rich.console import Console
@@ -13,8 +12,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from apollo.v1 import control_pb2 as cpb
 from apollo.v1 import events_pb2 as pb
-from services.cli.connection import archived_events, connection_or_exit, running_stack
+from services.cli.connection import archived_records, connection_or_exit, running_stack
 from services.cli.gateway_commands import add_account, start_through_gateway
+from services.cli.settings import CliSettings
 from services.cli.simulated_annotator import SimulatedAnnotator, hints_of
 from services.cli.stack.home import ApolloHome
 from services.eventlog.bus import KafkaBus
@@ -127,7 +127,7 @@ def run(
         raise typer.BadParameter(str(error), param_hint="--task") from error
     if annotator not in ("none", "simulated"):
         raise typer.BadParameter("use none or simulated", param_hint="--annotator")
-    if os.environ.get("APOLLO_TOKEN"):
+    if CliSettings().token:
         # An annotator's (admin's) start goes through the gateway, which records who started it.
         request = cpb.StartTrajectoryRequest(
             task_id=task,
@@ -186,11 +186,11 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
 ) -> None:
     """Re-render every action's prompt from the archive and compare it with its digest."""
-    events = asyncio.run(archived_events(connection_or_exit().postgres_dsn, trajectory_id))
-    if not events:
+    records = asyncio.run(archived_records(connection_or_exit().postgres_dsn, trajectory_id))
+    if not records:
         console.print(f"[red]no archived events for {trajectory_id}[/red]")
         raise typer.Exit(1)
-    checks = check_digests(fold(events, trajectory_id))
+    checks = check_digests(fold([record.event for record in records], trajectory_id))
     matching = sum(check.matches for check in checks)
     if not as_json:
         for check in checks:

@@ -10,18 +10,12 @@ from typing import Protocol
 
 from apollo.v1 import deadletter_pb2
 from apollo.v1 import events_pb2 as pb
-from services.eventlog.codec import encode
+from services.eventlog.codec import encode, upcast_event
 from services.eventlog.events import body_kind
 from services.eventlog.topics import TRAJECTORIES, topic_for
+from services.trajectory import TrajectoryStatus, status_after_end
 
-STATUSES = ("running", "finished", "failed", "cancelled")
-# An unspecified reason means the sandbox could not say the run finished: count it as failed.
-_STATUS_BY_END_REASON = {
-    pb.END_REASON_FINISHED: "finished",
-    pb.END_REASON_STEP_BUDGET: "finished",
-    pb.END_REASON_TIME_BUDGET: "finished",
-    pb.END_REASON_CANCELLED: "cancelled",
-}
+STATUSES = tuple(TrajectoryStatus)
 
 # (topic, partition) -> the next offset to read; with the consumer group in front when stored.
 PartitionOffsets = Mapping[tuple[str, int], int]
@@ -52,7 +46,8 @@ class ArchivedEvent:
     @classmethod
     def of(cls, topic: str, raw: bytes, position: int) -> ArchivedEvent:
         """Build the record from the encoded event, as every implementation stores it."""
-        event = pb.Event.FromString(raw)
+        # The archive keeps every event as written; readers see it in the current version.
+        event = upcast_event(pb.Event.FromString(raw))
         return cls(
             position=position,
             topic=topic,
@@ -63,6 +58,10 @@ class ArchivedEvent:
             event_id=event.event_id,
             occurred_at=occurred_at(event),
         )
+
+    def as_written(self) -> pb.Event:
+        """The event in the schema version it was written in: what an export keeps."""
+        return pb.Event.FromString(self.raw)
 
 
 @dataclass(frozen=True)
@@ -157,7 +156,7 @@ def end_status(event: pb.Event) -> str | None:
     """The status a trajectory_ended event sets; None for any other event."""
     if body_kind(event) != "trajectory_ended":
         return None
-    return _STATUS_BY_END_REASON.get(event.trajectory_ended.reason, "failed")
+    return status_after_end(event.trajectory_ended.reason).value
 
 
 def final_score(event: pb.Event) -> float | None:
@@ -170,7 +169,8 @@ def fold_row(row: TrajectoryRow | None, event: pb.Event) -> TrajectoryRow:
     """Apply one log event to its trajectory's row (the rules PgArchive applies set-wise)."""
     when = occurred_at(event)
     if row is None:
-        row = TrajectoryRow(event.trajectory_id, "", "running", 0, 0, None, None, when, None)
+        running = TrajectoryStatus.RUNNING.value
+        row = TrajectoryRow(event.trajectory_id, "", running, 0, 0, None, None, when, None)
     row = replace(row, last_activity_at=max(row.last_activity_at, when))
     kind = body_kind(event)
     if kind == "trajectory_started" and row.started_at is None:
@@ -183,7 +183,7 @@ def fold_row(row: TrajectoryRow | None, event: pb.Event) -> TrajectoryRow:
         # The latest end wins; a cancel request after the end changes nothing.
         return replace(row, status=end_status(event), ended_at=when, final_score=final_score(event))
     if kind == "trajectory_cancelled" and row.ended_at is None:
-        return replace(row, status="cancelled")
+        return replace(row, status=TrajectoryStatus.CANCELLED.value)
     return row
 
 

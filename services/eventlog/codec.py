@@ -45,8 +45,7 @@ def decode(raw: bytes | None) -> pb.Event:
         event.ParseFromString(raw)
     except (DecodeError, RuntimeError, ValueError) as error:
         raise RejectedMessage("undecodable", f"not a protobuf Event: {error}") from error
-    if event.schema_version != CURRENT_SCHEMA_VERSION:
-        event = _upcast(event)
+    event = upcast_event(event)
     try:
         validate(event)
     except InvalidEvent as error:
@@ -54,7 +53,10 @@ def decode(raw: bytes | None) -> pb.Event:
     return event
 
 
-def _upcast(event: pb.Event) -> pb.Event:
+def upcast_event(event: pb.Event) -> pb.Event:
+    """The event in the current schema version; raise `RejectedMessage` if it cannot be."""
+    if event.schema_version == CURRENT_SCHEMA_VERSION:
+        return event
     try:
         as_dict = upcast(_to_dict(event), event.schema_version)
         return json_format.ParseDict(as_dict, pb.Event())

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
 from apollo.v1 import deadletter_pb2
+from services.eventlog.kafka.readers import KafkaReader
+from services.eventlog.positioned import read_until, reading
 from services.eventlog.topics import DEADLETTER
 
 DeadLetter = deadletter_pb2.DeadLetter
@@ -82,30 +82,9 @@ async def read_dead_letters(
 ) -> list[DeadLetter]:
     """Every dead letter on the broker now, oldest first per partition (for operators and tests)."""
     # No group: reading the dead letters must not move anyone's committed offsets.
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        fetch_max_wait_ms=5,
-        max_partition_fetch_bytes=max_message_bytes,
+    reader = KafkaReader(
+        bootstrap, client_id="apollo-deadletters", max_partition_fetch_bytes=max_message_bytes
     )
-    await consumer.start()
-    try:
-        await consumer.topics()  # fills the metadata partitions_for_topic reads
-        partitions = [
-            TopicPartition(DEADLETTER.name, p)
-            for p in sorted(consumer.partitions_for_topic(DEADLETTER.name) or ())
-        ]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        letters: list[DeadLetter] = []
-        for partition, end in ends.items():
-            while await consumer.position(partition) < end:
-                records = await consumer.getmany(partition, timeout_ms=500)
-                letters.extend(
-                    parse_dead_letter(r.value or b"") for r in records.get(partition, [])
-                )
-        return letters
-    finally:
-        await consumer.stop()
+    async with reading(reader, [DEADLETTER.name]) as ends:
+        messages = await read_until(reader, ends)
+    return [parse_dead_letter(message.value or b"") for message in messages]

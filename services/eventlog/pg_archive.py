@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC
-from importlib import resources
+from typing import Self
 
 import asyncpg
 
@@ -22,13 +22,12 @@ from services.eventlog.archive import (
     in_read_model,
     occurred_at,
 )
+from services.eventlog.postgres import create_pool, migrate, packaged_schema
 
-SCHEMA = resources.files("services.eventlog").joinpath("archive_schema.sql").read_text()
+SCHEMA = packaged_schema("services.eventlog", "archive_schema.sql")
 
 # Positions must follow commit order (see archive_schema.sql), so appends take turns.
 _APPEND_LOCK = "SELECT pg_advisory_xact_lock(hashtext('apollo.archive.append'))"
-# Services start together and CREATE ... IF NOT EXISTS races on the catalog.
-_MIGRATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('apollo.archive.migrate'))"
 
 # One statement does the whole append: the events, then the trajectory rows from only the
 # rows really inserted (so redelivery changes nothing), then the offsets.
@@ -120,16 +119,9 @@ _ROW_COLUMNS = (
 )
 
 
-async def create_pool(dsn: str, max_size: int = 4) -> asyncpg.Pool:
-    """A small pool; each service holds one."""
-    return await asyncpg.create_pool(dsn, min_size=1, max_size=max_size)
-
-
-async def migrate_schema(pool: asyncpg.Pool) -> None:
+async def migrate_archive(pool: asyncpg.Pool) -> None:
     """Apply archive_schema.sql (idempotent), one process at a time."""
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.execute(_MIGRATE_LOCK)
-        await connection.execute(SCHEMA)
+    await migrate(pool, SCHEMA, "apollo.archive.migrate")
 
 
 def _columns(encoded: list[tuple[str, bytes, pb.Event]]) -> list[list]:
@@ -158,16 +150,18 @@ def _record(row: asyncpg.Record) -> ArchivedEvent:
     return ArchivedEvent.of(row["topic"], row["payload"], row["position"])
 
 
-class PgArchive:
-    """The archive in Postgres (asyncpg pool); the durable copy of every topic."""
+class ArchiveSchemaAdapter:
+    """An adapter on its own pool over tables of archive_schema.sql: open, migrate, close."""
+
+    POOL_SIZE = 4
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
     @classmethod
-    async def connect(cls, dsn: str, max_size: int = 4) -> PgArchive:
-        """Open a pool to `dsn`."""
-        return cls(await create_pool(dsn, max_size))
+    async def connect(cls, dsn: str, max_size: int | None = None) -> Self:
+        """Open a pool to `dsn` (of `POOL_SIZE` connections unless `max_size`)."""
+        return cls(await create_pool(dsn, max_size or cls.POOL_SIZE))
 
     async def close(self) -> None:
         """Close the pool."""
@@ -175,7 +169,11 @@ class PgArchive:
 
     async def migrate(self) -> None:
         """Create what is missing; safe to run on every start."""
-        await migrate_schema(self._pool)
+        await migrate_archive(self._pool)
+
+
+class PgArchive(ArchiveSchemaAdapter):
+    """The archive in Postgres (asyncpg pool); the durable copy of every topic."""
 
     async def append(
         self, events_with_topic: Iterable[tuple[str, pb.Event]], offsets: GroupOffsets | None = None

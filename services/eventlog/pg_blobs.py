@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.blobs import BlobNotFound, blob_ref, hex_of, verified
-from services.eventlog.pg_archive import create_pool, migrate_schema
+from services.eventlog.pg_archive import ArchiveSchemaAdapter
 
 
-class PgBlobStore:
-    """Blobs in Postgres, for deployments without an object store."""
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-
-    @classmethod
-    async def connect(cls, dsn: str, max_size: int = 4) -> PgBlobStore:
-        """Open a pool to `dsn`."""
-        return cls(await create_pool(dsn, max_size))
-
-    async def close(self) -> None:
-        """Close the pool."""
-        await self._pool.close()
-
-    async def migrate(self) -> None:
-        """Create the archive schema (which holds the blobs table) if it is missing."""
-        await migrate_schema(self._pool)
+class PgBlobStore(ArchiveSchemaAdapter):
+    """Blobs in Postgres (the `blobs` table), for deployments without an object store."""
 
     async def put(self, data: bytes, media_type: str) -> pb.BlobRef:
         """Store content (once) and return its reference."""

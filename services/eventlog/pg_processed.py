@@ -1,30 +1,14 @@
-"""Which events a consumer has handled, in Postgres (kept across restarts)."""
+"""The consumers' record of handled event ids, in Postgres (`processed_events`)."""
 
 from __future__ import annotations
 
-import asyncpg
-
-from services.eventlog.pg_archive import create_pool, migrate_schema
+from services.eventlog.pg_archive import ArchiveSchemaAdapter
 
 
-class PgProcessedEvents:
-    """Handled ids in Postgres, kept across restarts."""
+class PgProcessedEvents(ArchiveSchemaAdapter):
+    """Handled ids in Postgres (`processed_events`), kept across restarts."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-
-    @classmethod
-    async def connect(cls, dsn: str, max_size: int = 2) -> PgProcessedEvents:
-        """Open a pool to `dsn`."""
-        return cls(await create_pool(dsn, max_size))
-
-    async def close(self) -> None:
-        """Close the pool."""
-        await self._pool.close()
-
-    async def migrate(self) -> None:
-        """Create the archive schema (which holds processed_events) if it is missing."""
-        await migrate_schema(self._pool)
+    POOL_SIZE = 2
 
     async def seen(self, consumer: str, event_id: str) -> bool:
         """Whether `consumer` already handled `event_id`."""

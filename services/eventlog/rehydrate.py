@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.eventlog.archive import EventArchive
 from services.eventlog.bus import KafkaBus
+from services.eventlog.kafka.readers import KafkaReader
+from services.eventlog.positioned import reading
 from services.eventlog.subscription import RawOutgoing
 from services.eventlog.topics import ALL_TOPICS, key_for
 
@@ -14,8 +15,6 @@ log = structlog.get_logger(service="rehydrate")
 
 # Sends pipelined per round trip; the archive is read in pages of the same size.
 REPUBLISH_BATCH = 1000
-# How long an empty broker gets to show a first message.
-EMPTINESS_PROBE_MS = 300
 
 
 class BrokerNotEmpty(RuntimeError):
@@ -23,27 +22,10 @@ class BrokerNotEmpty(RuntimeError):
 
 
 async def broker_is_empty(bootstrap: str) -> bool:
-    """True if no Apollo topic holds a message.
-
-    This fetches instead of asking for end offsets: Tansu reports the base offset of a
-    partition's last record batch as its end, which reads 0 for a single-batch log.
-    """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await consumer.start()
-    try:
-        await consumer.topics()
-        consumer.assign(
-            [
-                TopicPartition(topic.name, partition)
-                for topic in ALL_TOPICS
-                for partition in consumer.partitions_for_topic(topic.name) or ()
-            ]
-        )
-        await consumer.seek_to_beginning()
-        fetched = await consumer.getmany(timeout_ms=EMPTINESS_PROBE_MS, max_records=1)
-    finally:
-        await consumer.stop()
-    return not any(fetched.values())
+    """True if no Apollo topic holds a message (by the high-water marks a fetch reports)."""
+    reader = KafkaReader(bootstrap, client_id="apollo-rehydrate")
+    async with reading(reader, [topic.name for topic in ALL_TOPICS]) as ends:
+        return not any(ends.values())
 
 
 async def rehydrate(archive: EventArchive, bootstrap: str) -> dict[tuple[str, int], int]:

@@ -8,10 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.codec import RejectedMessage, decode
+from services.eventlog.kafka.readers import KafkaReader
+from services.eventlog.positioned import StartAt, reading
 from services.eventlog.subscription import AckPolicy, Bus, Delivery, Subscription
 from services.eventlog.topics import TRAJECTORIES
 
@@ -37,30 +38,17 @@ class KafkaLogFeed:
 
     async def run(self, on_event: OnEvent) -> None:
         """Follow the log from its current end; set `ready` once positioned."""
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=20,
-        )
-        await consumer.start()
-        try:
-            await consumer.topics()  # refreshes the metadata partitions_for_topic reads
-            partitions = sorted(consumer.partitions_for_topic(TRAJECTORIES.name) or ())
-            assigned = [TopicPartition(TRAJECTORIES.name, p) for p in partitions]
-            consumer.assign(assigned)
-            await consumer.seek_to_end(*assigned)
-            for partition in assigned:
-                await consumer.position(partition)
+        reader = KafkaReader(self._bootstrap, client_id="apollo-gateway-live", fetch_max_wait_ms=20)
+        async with reading(reader, [TRAJECTORIES.name], otherwise=StartAt.END):
             self.ready.set()
-            async for message in consumer:
-                try:
-                    event = decode(message.value)
-                except RejectedMessage:
-                    continue  # the consumers that own the message dead-letter it
-                await on_event(event)
-        finally:
-            await consumer.stop()
+            while True:
+                fetched = await reader.fetch(max_records=500, timeout_ms=200)
+                for message in fetched.messages:
+                    try:
+                        event = decode(message.value)
+                    except RejectedMessage:
+                        continue  # the consumers that own the message dead-letter it
+                    await on_event(event)
 
 
 class BusLogFeed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -12,7 +13,6 @@ from apollo.v1 import control_pb2 as cpb
 from apollo.v1 import control_pb2_grpc
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.archive import TrajectoryRow
-from services.gateway.bootstrap import Gateway
 from services.gateway.control import (
     GuidanceRequest,
     InvalidGuidance,
@@ -23,14 +23,18 @@ from services.gateway.control import (
 )
 from services.gateway.grpc_auth import CURRENT_USER, AuthInterceptor
 from services.tasks.starting import DEFAULT_SUMMARY_THRESHOLD, BadPolicy
+from services.trajectory import TrajectoryStatus
+
+if TYPE_CHECKING:
+    from services.gateway.app import Gateway
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 STATUS_BY_NAME = {
-    "running": cpb.TRAJECTORY_STATUS_RUNNING,
-    "finished": cpb.TRAJECTORY_STATUS_FINISHED,
-    "failed": cpb.TRAJECTORY_STATUS_FAILED,
-    "cancelled": cpb.TRAJECTORY_STATUS_CANCELLED,
+    TrajectoryStatus.RUNNING: cpb.TRAJECTORY_STATUS_RUNNING,
+    TrajectoryStatus.FINISHED: cpb.TRAJECTORY_STATUS_FINISHED,
+    TrajectoryStatus.FAILED: cpb.TRAJECTORY_STATUS_FAILED,
+    TrajectoryStatus.CANCELLED: cpb.TRAJECTORY_STATUS_CANCELLED,
 }
 NAME_BY_STATUS = {code: name for name, code in STATUS_BY_NAME.items()}
 KIND_BY_ENUM = {

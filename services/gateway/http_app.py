@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response, status
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
@@ -10,9 +11,11 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.gateway import http_routes, http_stream, metrics
-from services.gateway.bootstrap import Gateway
 from services.gateway.control import TrajectoryAlreadyEnded, UnknownTask, UnknownTrajectory
 from services.tasks.starting import BadPolicy
+
+if TYPE_CHECKING:
+    from services.gateway.app import Gateway
 
 HealthCheck = Callable[[], bool]
 # Agent output is data: the web app must render it as text. This header makes an injected

@@ -14,6 +14,7 @@ from services.gateway.control import (
     check_guidance,
 )
 from services.tasks.starting import POLICY_SPECS
+from services.trajectory import TrajectoryStatus
 
 
 class _Body(BaseModel):
@@ -38,7 +39,7 @@ class TrajectorySummary(BaseModel):
 
     trajectory_id: str
     task_id: str
-    status: Literal["running", "finished", "failed", "cancelled"]
+    status: TrajectoryStatus
     steps: int
     guidance_count: int
     started_at: str | None = Field(description="ISO 8601, UTC")

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from apollo.v1 import events_pb2 as pb
+from services.eventlog.archive import end_status
 from services.eventlog.jsonl import to_json_line
 from services.gateway.http_auth import require
 from services.gateway.presence import LIST
@@ -52,7 +53,7 @@ async def stream(
     user: Annotated[User, Depends(require(Role.VIEWER))],
     trajectory_id: Annotated[str | None, Query(max_length=200)] = None,
 ) -> EventSourceResponse:
-    """`event: apollo` per live event (protobuf JSON) and `event: presence` periodically."""
+    """`event: apollo` per live event (protobuf JSON), `event: status` after an end, presence."""
     return EventSourceResponse(_messages(request, user, trajectory_id or None))
 
 
@@ -73,6 +74,11 @@ async def _messages(
                 yield _presence(gateway, trajectory_id)
                 continue
             yield ServerSentEvent(data=_recent.line(event), event="apollo", id=event.event_id)
+            status = end_status(event)
+            if status is not None:
+                # The browser shows the status the server derives instead of deriving its own.
+                data = {"trajectory_id": event.trajectory_id, "status": status}
+                yield ServerSentEvent(data=json.dumps(data), event="status")
 
 
 def _presence(gateway, trajectory_id: str | None) -> ServerSentEvent:

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import asyncpg
 
+from services.eventlog.postgres import create_pool, migrate, packaged_schema
 from services.gateway.attention import AttentionTotal
 from services.gateway.users import DuplicateUser, Role, User, check_name, new_token, token_hash
 
-SCHEMA = resources.files("services.gateway").joinpath("gateway_schema.sql").read_text()
-# Processes start together and CREATE ... IF NOT EXISTS races on the catalog.
-_MIGRATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('apollo.gateway.migrate'))"
+SCHEMA = packaged_schema("services.gateway", "gateway_schema.sql")
 
 
 async def migrate_gateway_schema(pool: asyncpg.Pool) -> None:
     """Apply gateway_schema.sql (idempotent), one process at a time."""
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.execute(_MIGRATE_LOCK)
-        await connection.execute(SCHEMA)
+    await migrate(pool, SCHEMA, "apollo.gateway.migrate")
 
 
 def _user(row: asyncpg.Record) -> User:
@@ -35,7 +30,7 @@ class PgUserStore:
     @classmethod
     async def connect(cls, dsn: str) -> PgUserStore:
         """A store with its own small pool."""
-        return cls(await asyncpg.create_pool(dsn, min_size=1, max_size=2), owns_pool=True)
+        return cls(await create_pool(dsn, max_size=2), owns_pool=True)
 
     async def migrate(self) -> None:
         """Create what is missing; safe to run on every start."""

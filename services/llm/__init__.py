@@ -1,22 +1,24 @@
 """Model backends behind one port, shared by the policy, the summarizer and the judge.
 
-Import the port from here; adapters (httpx, torch) load only when `backend_from_spec` asks.
+Import the port from here; adapters (the model SDKs, torch) load only when
+`backend_from_spec` asks.
 """
 
+from services.llm.backend_spec import backend_from_spec
 from services.llm.port import (
     BackendError,
     ChatMessage,
     FatalBackendError,
     ModelBackend,
     ModelReply,
-    ModelRequest,
     ModelSpecData,
     ParseFailure,
+    Prompt,
     RetryableBackendError,
     SamplingParams,
+    TokenUsage,
     ToolCallRequest,
     ToolDefinition,
-    backend_from_spec,
 )
 
 __all__ = [
@@ -25,11 +27,12 @@ __all__ = [
     "FatalBackendError",
     "ModelBackend",
     "ModelReply",
-    "ModelRequest",
     "ModelSpecData",
     "ParseFailure",
+    "Prompt",
     "RetryableBackendError",
     "SamplingParams",
+    "TokenUsage",
     "ToolCallRequest",
     "ToolDefinition",
     "backend_from_spec",

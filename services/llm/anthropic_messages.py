@@ -1,37 +1,47 @@
-"""The Anthropic Messages API with native tool use, over httpx."""
+"""The Anthropic Messages API with native tool use and prompt caching, on the official SDK."""
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
+import anthropic
+from anthropic.types import Message
 
+from services.llm.api_errors import DEFAULT_MAX_RETRIES, connection_error, status_error
 from services.llm.approximate import approximate_token_count
-from services.llm.http_json import RetryPolicy, post_json
 from services.llm.port import (
     ChatMessage,
     FatalBackendError,
     ModelReply,
-    ModelRequest,
     ModelSpecData,
+    Prompt,
+    TokenUsage,
     ToolCallRequest,
     ToolDefinition,
-    canonical_json,
 )
+from services.trajectory.canonical import canonical_json
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-API_VERSION = "2023-06-01"
+# A breakpoint: the API caches the prompt up to and including the block that carries it.
+CACHE_BREAKPOINT = {"type": "ephemeral"}
 
 
-def to_messages_payload(request: ModelRequest, model: str) -> dict[str, Any]:
-    """The Messages API body: system prompt apart, tool results as user content blocks."""
-    system = "\n\n".join(m.content for m in request.messages if m.role == "system")
+# Two cache breakpoints, because our prompts are prefix-stable: every prompt of a context
+# window is a prefix of the next. The one on the system prompt covers the tools and the system
+# prompt (the API caches tools first), which every window of the trajectory starts with, the
+# first one after a summary included. The one on the newest message's last block writes the
+# whole prompt, which the next step extends by a few blocks and so reads back (the API looks
+# for hits up to 20 blocks before a breakpoint), paying full price only for its new turn. A
+# prompt without tools (a summary's) is asked once and never extended, so writing all of it
+# would only add the cache-write premium.
+def to_messages_payload(prompt: Prompt, model: str) -> dict[str, Any]:
+    """The Messages API arguments: system prompt apart, tool results as user content blocks."""
+    system = "\n\n".join(m.content for m in prompt.messages if m.role == "system")
     messages: list[dict[str, Any]] = []
-    for message in request.messages:
+    for message in prompt.messages:
         if message.role == "system":
             continue
         role = "assistant" if message.role == "assistant" else "user"
@@ -42,26 +52,30 @@ def to_messages_payload(request: ModelRequest, model: str) -> dict[str, Any]:
             messages[-1]["content"].extend(blocks)
         else:
             messages.append({"role": role, "content": blocks})
-    sampling = request.sampling
+    if prompt.tools and messages and messages[-1]["content"]:
+        messages[-1]["content"][-1]["cache_control"] = CACHE_BREAKPOINT
+    sampling = prompt.sampling
+    # The SDK has no sampling arguments; the API still takes them in the body.
+    # Recent models reject temperature and top_p together; send top_p only when it matters.
+    body: dict[str, Any] = {"temperature": sampling.temperature}
+    if sampling.top_p < 1.0:
+        body["top_p"] = sampling.top_p
     payload: dict[str, Any] = {
         "model": model,
         "max_tokens": sampling.max_tokens,
         "messages": messages,
-        "temperature": sampling.temperature,
+        "extra_body": body,
     }
-    # Recent models reject temperature and top_p together; send top_p only when it matters.
-    if sampling.top_p < 1.0:
-        payload["top_p"] = sampling.top_p
     if system:
-        payload["system"] = system
-    if request.tools:
+        payload["system"] = [{"type": "text", "text": system, "cache_control": CACHE_BREAKPOINT}]
+    if prompt.tools:
         payload["tools"] = [
             {
                 "name": tool.name,
                 "description": tool.description,
                 "input_schema": json.loads(tool.parameters_json_schema or "{}"),
             }
-            for tool in request.tools
+            for tool in prompt.tools
         ]
     return payload
 
@@ -86,17 +100,30 @@ def _content_blocks(message: ChatMessage) -> list[dict[str, Any]]:
     return blocks
 
 
-def from_messages_response(body: dict[str, Any]) -> tuple[str, tuple[ToolCallRequest, ...]]:
+def from_message(message: Message) -> tuple[str, tuple[ToolCallRequest, ...]]:
     """The text and the tool calls of a Messages API answer."""
     text: list[str] = []
     calls: list[ToolCallRequest] = []
-    for block in body.get("content", []):
-        if block.get("type") == "text":
-            text.append(block.get("text", ""))
-        elif block.get("type") == "tool_use":
-            arguments = canonical_json(block.get("input", {}))
-            calls.append(ToolCallRequest(block["id"], block["name"], arguments))
+    for block in message.content:
+        if block.type == "text":
+            text.append(block.text)
+        elif block.type == "tool_use":
+            calls.append(ToolCallRequest(block.id, block.name, canonical_json(block.input)))
     return "".join(text), tuple(calls)
+
+
+def usage_of(message: Message) -> TokenUsage:
+    """The call's tokens; the API counts cache reads and writes apart from `input_tokens`."""
+    usage = message.usage
+    read = usage.cache_read_input_tokens or 0
+    written = usage.cache_creation_input_tokens or 0
+    return TokenUsage(
+        prompt_tokens=usage.input_tokens + read + written,
+        completion_tokens=usage.output_tokens,
+        approximate=False,
+        cache_read_tokens=read,
+        cache_write_tokens=written,
+    )
 
 
 class AnthropicBackend:
@@ -106,43 +133,45 @@ class AnthropicBackend:
         self,
         model: str,
         *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        retry: RetryPolicy | None = None,
+        api_key: str,
+        base_url: str = "",
+        max_retries: int = DEFAULT_MAX_RETRIES,
         timeout_s: float = 600.0,
     ) -> None:
-        api_key = api_key or os.environ.get("ANTHROPIC_API_KEY", "")
         if not api_key:
             raise FatalBackendError("anthropic backend needs ANTHROPIC_API_KEY (or api_key=)")
-        base_url = base_url or os.environ.get("APOLLO_ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
         self._spec = ModelSpecData(backend="anthropic", model=model)
-        self._url = base_url.rstrip("/") + "/v1/messages"
-        self._headers = {"x-api-key": api_key, "anthropic-version": API_VERSION}
-        self._retry = retry or RetryPolicy()
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s, connect=10.0))
+        self._max_retries = max_retries
+        self._client = anthropic.AsyncAnthropic(
+            api_key=api_key,
+            base_url=base_url or DEFAULT_BASE_URL,
+            max_retries=max_retries,
+            timeout=anthropic.Timeout(timeout_s, connect=10.0),
+        )
 
     @property
     def spec(self) -> ModelSpecData:
         return self._spec
 
-    async def complete(self, request: ModelRequest) -> ModelReply:
-        """One Messages API call, retried on 429/5xx/overload."""
+    async def complete(self, prompt: Prompt) -> ModelReply:
+        """One Messages API call; the SDK retries 408/409/429/5xx/overload and network errors."""
         started = time.perf_counter()
-        payload = to_messages_payload(request, self._spec.model)
-        body = await post_json(self._client, self._url, self._headers, payload, self._retry)
-        text, calls = from_messages_response(body)
-        usage = body.get("usage", {})
-        # Cached prompt tokens are reported apart; the prompt is all of them.
-        prompt_tokens = sum(
-            usage.get(key) or 0
-            for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-        )
+        try:
+            message = await self._client.messages.create(
+                **to_messages_payload(prompt, self._spec.model)
+            )
+        except anthropic.APIStatusError as error:
+            detail = f"{error.type}: {error.api_message}"
+            raise status_error(
+                error.request.url, error.status_code, detail, self._max_retries
+            ) from error
+        except anthropic.APIConnectionError as error:
+            raise connection_error(error.request.url, error, self._max_retries) from error
+        text, calls = from_message(message)
         return ModelReply(
             text=text,
             tool_calls=calls,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=usage.get("output_tokens", 0),
-            approximate_tokens=False,
+            usage=usage_of(message),
             latency_ms=round((time.perf_counter() - started) * 1000),
         )
 
@@ -152,4 +181,4 @@ class AnthropicBackend:
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
-        await self._client.aclose()
+        await self._client.close()

@@ -8,44 +8,24 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import structlog
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.llm.call_grammar import UnusableToolSchema, call_grammar
 from services.llm.local_model import LocalModel, load_local_model
-from services.llm.model_files import GGUF_NAME, models_dir
+from services.llm.model_files import GGUF_NAME
 from services.llm.port import (
     ChatMessage,
     FatalBackendError,
     ModelReply,
-    ModelRequest,
     ModelSpecData,
+    Prompt,
     SamplingParams,
+    TokenUsage,
     ToolDefinition,
 )
+from services.llm.settings import model_backend_settings
 from services.llm.text_tools import parse_tool_calls, render_text_conversation
 
-# A 135M model on CPU makes a few dozen tokens a second; one call must not take minutes.
-DEFAULT_MAX_NEW_TOKENS = 256
-
 log = structlog.get_logger(__name__)
-
-
-class LocalModelSettings(BaseSettings):
-    """How the local model generates; environment variables APOLLO_LOCAL_*."""
-
-    model_config = SettingsConfigDict(env_prefix="APOLLO_LOCAL_", extra="ignore")
-
-    max_new_tokens: int = Field(
-        default=DEFAULT_MAX_NEW_TOKENS,
-        gt=0,
-        description="Cap on generated tokens per call, whatever the sampling params ask",
-    )
-    constrain_tool_calls: bool = Field(
-        default=True,
-        description="Hold the answer to one call of an offered tool with arguments valid "
-        "under its schema (see call_grammar)",
-    )
 
 
 class LocalBackend:
@@ -57,11 +37,13 @@ class LocalBackend:
         max_new_tokens: int | None = None,
         constrain_tool_calls: bool | None = None,
     ) -> None:
-        settings = LocalModelSettings()
-        self._directory = model_dir or models_dir()
-        self._max_new_tokens = max_new_tokens or settings.max_new_tokens
+        settings = model_backend_settings()
+        self._directory = model_dir or settings.model_dir
+        self._max_new_tokens = max_new_tokens or settings.local_max_new_tokens
         self._constrain = (
-            settings.constrain_tool_calls if constrain_tool_calls is None else constrain_tool_calls
+            settings.local_constrain_tool_calls
+            if constrain_tool_calls is None
+            else constrain_tool_calls
         )
         self._spec = ModelSpecData(backend="local", model=Path(GGUF_NAME).stem)
 
@@ -77,20 +59,18 @@ class LocalBackend:
         """Load (on first use, convert) the model off the event loop; call it at start-up."""
         await asyncio.to_thread(self.loaded_model)
 
-    async def complete(self, request: ModelRequest) -> ModelReply:
+    async def complete(self, prompt: Prompt) -> ModelReply:
         """Generate an answer and parse its tool call; unparseable text gives no call."""
         started = time.perf_counter()
-        conversation = render_text_conversation(request.messages, request.tools)
+        conversation = render_text_conversation(prompt.messages, prompt.tools)
         text, prompt_tokens, completion_tokens = await asyncio.to_thread(
-            self._generate, conversation, request.sampling, self._grammar(request.tools)
+            self._generate, conversation, prompt.sampling, self._grammar(prompt.tools)
         )
         parsed = parse_tool_calls(text)
         return ModelReply(
             text=text,
             tool_calls=parsed if isinstance(parsed, tuple) else (),
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            approximate_tokens=False,
+            usage=TokenUsage(prompt_tokens, completion_tokens, approximate=False),
             latency_ms=round((time.perf_counter() - started) * 1000),
             parse_failure=None if isinstance(parsed, tuple) else parsed,
         )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-# Nothing is ever downloaded at run time. huggingface_hub reads this once, when it is first
-# imported, hence before the imports below; `local_files_only=True` says it again per load.
+# Nothing is ever downloaded at run time. This is not a setting we read but a promise we give
+# huggingface_hub, which reads it only from the environment and only once, when it is first
+# imported: hence here, before transformers. `local_files_only=True` says it again per load.
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 import functools

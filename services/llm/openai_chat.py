@@ -1,30 +1,32 @@
-"""OpenAI-compatible chat completions, the API vLLM and SGLang serve trained checkpoints with."""
+"""OpenAI-compatible chat completions on the official SDK, the API vLLM and SGLang serve with."""
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
+import openai
+from openai.types import CompletionUsage
+from openai.types.chat import ChatCompletionMessage
 
+from services.llm.api_errors import DEFAULT_MAX_RETRIES, connection_error, status_error
 from services.llm.approximate import approximate_text_tokens, approximate_token_count
-from services.llm.http_json import RetryPolicy, post_json
 from services.llm.port import (
     ChatMessage,
     FatalBackendError,
     ModelReply,
-    ModelRequest,
     ModelSpecData,
     ParseFailure,
+    Prompt,
+    TokenUsage,
     ToolCallRequest,
     ToolDefinition,
-    canonical_json,
     new_call_id,
 )
 from services.llm.text_tools import parse_tool_calls, render_text_conversation
+from services.trajectory.canonical import canonical_json
 
 # "native": the server's tool calling (vLLM needs --enable-auto-tool-choice and a parser).
 # "text": tools in the system prompt and calls parsed from the text, the format our local
@@ -32,9 +34,9 @@ from services.llm.text_tools import parse_tool_calls, render_text_conversation
 TOOL_FORMATS = ("native", "text")
 
 
-def to_chat_payload(request: ModelRequest, model: str, tool_format: str) -> dict[str, Any]:
-    """The chat completions body."""
-    sampling = request.sampling
+def to_chat_payload(prompt: Prompt, model: str, tool_format: str) -> dict[str, Any]:
+    """The chat completions arguments."""
+    sampling = prompt.sampling
     payload: dict[str, Any] = {
         "model": model,
         "max_tokens": sampling.max_tokens,
@@ -44,10 +46,10 @@ def to_chat_payload(request: ModelRequest, model: str, tool_format: str) -> dict
     if sampling.seed is not None:
         payload["seed"] = sampling.seed
     if tool_format == "text":
-        payload["messages"] = render_text_conversation(request.messages, request.tools)
+        payload["messages"] = render_text_conversation(prompt.messages, prompt.tools)
         return payload
-    payload["messages"] = [_native_message(message) for message in request.messages]
-    if request.tools:
+    payload["messages"] = [_native_message(message) for message in prompt.messages]
+    if prompt.tools:
         payload["tools"] = [
             {
                 "type": "function",
@@ -57,7 +59,7 @@ def to_chat_payload(request: ModelRequest, model: str, tool_format: str) -> dict
                     "parameters": json.loads(tool.parameters_json_schema or "{}"),
                 },
             }
-            for tool in request.tools
+            for tool in prompt.tools
         ]
     return payload
 
@@ -79,27 +81,39 @@ def _native_message(message: ChatMessage) -> dict[str, Any]:
 
 
 def from_native_calls(
-    raw_calls: list[dict[str, Any]],
+    message: ChatCompletionMessage,
 ) -> tuple[tuple[ToolCallRequest, ...], ParseFailure | None]:
     """The usable calls; servers may hand back arguments that are not JSON, which we report."""
     calls: list[ToolCallRequest] = []
     problems: list[str] = []
-    for raw in raw_calls:
-        function = raw.get("function", {})
-        name = function.get("name", "")
+    for raw in message.tool_calls or []:
+        if raw.type != "function":
+            problems.append(f"a {raw.type} tool call is not a function call")
+            continue
+        name = raw.function.name
         try:
-            arguments = json.loads(function.get("arguments") or "{}")
+            arguments = json.loads(raw.function.arguments or "{}")
         except json.JSONDecodeError:
             problems.append(f'the "arguments" of {name} are not JSON')
             continue
         if not isinstance(arguments, dict):
             problems.append(f'the "arguments" of {name} are not a JSON object')
             continue
-        calls.append(
-            ToolCallRequest(raw.get("id") or new_call_id(), name, canonical_json(arguments))
-        )
+        calls.append(ToolCallRequest(raw.id or new_call_id(), name, canonical_json(arguments)))
     failure = ParseFailure("bad_arguments", "; ".join(problems)) if problems and not calls else None
     return tuple(calls), failure
+
+
+def usage_of(usage: CompletionUsage) -> TokenUsage:
+    """The call's tokens, with the cached ones where the server reports them."""
+    details = usage.prompt_tokens_details
+    return TokenUsage(
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        approximate=False,
+        cache_read_tokens=(details and details.cached_tokens) or 0,
+        cache_write_tokens=(details and details.cache_write_tokens) or 0,
+    )
 
 
 class OpenAIBackend:
@@ -110,9 +124,9 @@ class OpenAIBackend:
         model: str,
         *,
         base_url: str,
-        api_key: str | None = None,
+        api_key: str = "",
         tool_format: str = "native",
-        retry: RetryPolicy | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         timeout_s: float = 600.0,
     ) -> None:
         if not base_url:
@@ -123,50 +137,61 @@ class OpenAIBackend:
             raise FatalBackendError(
                 f"tool_format must be one of {TOOL_FORMATS}, not {tool_format!r}"
             )
-        api_key = (
-            api_key
-            or os.environ.get("APOLLO_OPENAI_API_KEY")
-            or os.environ.get("OPENAI_API_KEY", "")
-        )
         self._spec = ModelSpecData(backend="openai", model=model)
-        self._url = base_url.rstrip("/") + "/chat/completions"
-        # Local vLLM/SGLang servers usually run without a key.
-        self._headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
         self._tool_format = tool_format
-        self._retry = retry or RetryPolicy()
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s, connect=10.0))
+        self._max_retries = max_retries
+        # Local vLLM/SGLang servers usually run without a key. The SDK insists on one, so a
+        # keyless client gets a placeholder and each call says to send no Authorization.
+        self._call_headers = {} if api_key else {"Authorization": openai.omit}
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key or "no-key",
+            base_url=base_url,
+            max_retries=max_retries,
+            timeout=openai.Timeout(timeout_s, connect=10.0),
+        )
 
     @property
     def spec(self) -> ModelSpecData:
         return self._spec
 
-    async def complete(self, request: ModelRequest) -> ModelReply:
-        """One chat completion, retried on 429/5xx."""
+    async def complete(self, prompt: Prompt) -> ModelReply:
+        """One chat completion; the SDK retries 408/409/429/5xx and network errors."""
         started = time.perf_counter()
-        payload = to_chat_payload(request, self._spec.model, self._tool_format)
-        body = await post_json(self._client, self._url, self._headers, payload, self._retry)
         try:
-            message = body["choices"][0]["message"]
-        except (KeyError, IndexError, TypeError) as error:
-            raise FatalBackendError(f"{self._url} answered without choices[0].message") from error
-        text = message.get("content") or ""
+            completion = await self._client.chat.completions.create(
+                **to_chat_payload(prompt, self._spec.model, self._tool_format),
+                extra_headers=self._call_headers,
+            )
+        except openai.APIStatusError as error:
+            detail = f"{error.type or error.code or 'error'}: {error.message}"
+            raise status_error(
+                error.request.url, error.status_code, detail, self._max_retries
+            ) from error
+        except openai.APIConnectionError as error:
+            raise connection_error(error.request.url, error, self._max_retries) from error
+        if not completion.choices:
+            raise FatalBackendError(f"{self._client.base_url} answered without choices[0].message")
+        message = completion.choices[0].message
+        text = message.content or ""
         if self._tool_format == "text":
             parsed = parse_tool_calls(text)
             calls, failure = (parsed, None) if isinstance(parsed, tuple) else ((), parsed)
         else:
-            calls, failure = from_native_calls(message.get("tool_calls") or [])
+            calls, failure = from_native_calls(message)
         # Some servers leave usage out; then both counts are our estimate.
-        usage = body.get("usage") or {
-            "prompt_tokens": self.count_tokens(request.messages, request.tools),
-            "completion_tokens": approximate_text_tokens(text),
-            "approximate": True,
-        }
+        usage = (
+            usage_of(completion.usage)
+            if completion.usage
+            else TokenUsage(
+                prompt_tokens=self.count_tokens(prompt.messages, prompt.tools),
+                completion_tokens=approximate_text_tokens(text),
+                approximate=True,
+            )
+        )
         return ModelReply(
             text=text,
             tool_calls=calls,
-            prompt_tokens=usage["prompt_tokens"],
-            completion_tokens=usage["completion_tokens"],
-            approximate_tokens=usage.get("approximate", False),
+            usage=usage,
             latency_ms=round((time.perf_counter() - started) * 1000),
             parse_failure=failure,
         )
@@ -177,4 +202,4 @@ class OpenAIBackend:
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
-        await self._client.aclose()
+        await self._client.close()

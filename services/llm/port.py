@@ -1,80 +1,41 @@
-"""The model-backend port: the canonical chat format, one request/reply shape, errors, factory."""
+"""The model-backend port: one request (the rendered Prompt) and reply shape, and the errors.
+
+A leaf: stdlib, `apollo.v1` and the trajectory model's prompt values only. The request
+values live in the trajectory model so that what it renders is what a backend is given.
+"""
 
 from __future__ import annotations
 
-import json
-import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from apollo.v1 import events_pb2 as pb
+from services.trajectory.prompt_model import (
+    ChatMessage,
+    Prompt,
+    SamplingParams,
+    ToolCallRequest,
+    ToolDefinition,
+)
 
-
-@dataclass(frozen=True)
-class ToolCallRequest:
-    """One tool call the model asked for; arguments as canonical JSON."""
-
-    call_id: str
-    name: str
-    arguments_json: str
-
-    def to_proto(self) -> pb.ToolCall:
-        return pb.ToolCall(call_id=self.call_id, name=self.name, arguments_json=self.arguments_json)
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    """One message of the canonical chat format the prompt renderer produces."""
-
-    role: str  # "system" | "user" | "assistant" | "tool"
-    content: str
-    tool_calls: tuple[ToolCallRequest, ...] = ()  # assistant turns only
-    tool_call_id: str = ""  # tool turns only
-
-
-@dataclass(frozen=True)
-class ToolDefinition:
-    """A tool as shown to the model; its argument schema as JSON Schema text."""
-
-    name: str
-    description: str
-    parameters_json_schema: str
-
-    @classmethod
-    def from_proto(cls, spec: pb.ToolSpec) -> ToolDefinition:
-        return cls(spec.name, spec.description, spec.parameters_json_schema)
-
-    def to_proto(self) -> pb.ToolSpec:
-        return pb.ToolSpec(
-            name=self.name,
-            description=self.description,
-            parameters_json_schema=self.parameters_json_schema,
-        )
-
-
-@dataclass(frozen=True)
-class SamplingParams:
-    """How to sample; the defaults are the paper's (temperature 1.0, at most 8192 tokens)."""
-
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_tokens: int = 8192
-    seed: int | None = None
-
-    @classmethod
-    def from_proto(cls, params: pb.SamplingParams) -> SamplingParams:
-        seed = params.seed if params.HasField("seed") else None
-        return cls(params.temperature, params.top_p, params.max_tokens, seed)
-
-    def to_proto(self) -> pb.SamplingParams:
-        return pb.SamplingParams(
-            temperature=self.temperature,
-            top_p=self.top_p,
-            max_tokens=self.max_tokens,
-            seed=self.seed,
-        )
+__all__ = [
+    "BackendError",
+    "ChatMessage",
+    "FatalBackendError",
+    "ModelBackend",
+    "ModelReply",
+    "ModelSpecData",
+    "ParseFailure",
+    "Prompt",
+    "RetryableBackendError",
+    "SamplingParams",
+    "TokenUsage",
+    "ToolCallRequest",
+    "ToolDefinition",
+    "new_call_id",
+]
 
 
 @dataclass(frozen=True)
@@ -92,15 +53,6 @@ class ModelSpecData:
 
 
 @dataclass(frozen=True)
-class ModelRequest:
-    """One model call: the rendered conversation, the tools and the sampling parameters."""
-
-    messages: tuple[ChatMessage, ...]
-    tools: tuple[ToolDefinition, ...]
-    sampling: SamplingParams = SamplingParams()
-
-
-@dataclass(frozen=True)
 class ParseFailure:
     """Why a model's text yielded no tool call; `kind` uses ParseError's vocabulary."""
 
@@ -112,24 +64,47 @@ class ParseFailure:
 
 
 @dataclass(frozen=True)
+class TokenUsage:
+    """What one model call cost in tokens; the cached counts are parts of `prompt_tokens`."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    approximate: bool
+    # Prompt tokens the provider served from its prompt cache (billed at a fraction).
+    cache_read_tokens: int = 0
+    # Prompt tokens the provider wrote into its prompt cache (Anthropic bills a premium).
+    cache_write_tokens: int = 0
+
+    def by_kind(self) -> dict[str, int]:
+        """The counts by the `kind` label of the model-token metrics."""
+        return {
+            "prompt": self.prompt_tokens,
+            "completion": self.completion_tokens,
+            "cache_read": self.cache_read_tokens,
+            "cache_write": self.cache_write_tokens,
+        }
+
+    def to_proto(self) -> pb.TokenUsage:
+        """The usage as ActionProposed and ContextSummarized record it."""
+        return pb.TokenUsage(
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            approximate=self.approximate,
+            cache_read_tokens=self.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens,
+        )
+
+
+@dataclass(frozen=True)
 class ModelReply:
     """What the model answered, with token accounting and wall time."""
 
     text: str
     tool_calls: tuple[ToolCallRequest, ...]
-    prompt_tokens: int
-    completion_tokens: int
-    approximate_tokens: bool
+    usage: TokenUsage
     latency_ms: int
     # Set when the backend saw something meant as a tool call but could not use it.
     parse_failure: ParseFailure | None = None
-
-    def usage(self) -> pb.TokenUsage:
-        return pb.TokenUsage(
-            prompt_tokens=self.prompt_tokens,
-            completion_tokens=self.completion_tokens,
-            approximate=self.approximate_tokens,
-        )
 
 
 class ModelBackend(Protocol):
@@ -138,7 +113,7 @@ class ModelBackend(Protocol):
     @property
     def spec(self) -> ModelSpecData: ...
 
-    async def complete(self, request: ModelRequest) -> ModelReply: ...
+    async def complete(self, prompt: Prompt) -> ModelReply: ...
 
     def count_tokens(
         self, messages: Sequence[ChatMessage], tools: Sequence[ToolDefinition]
@@ -157,46 +132,6 @@ class FatalBackendError(BackendError):
     """A failure retrying cannot fix: bad request, bad credentials, missing model, bad spec."""
 
 
-def canonical_json(value: Any) -> str:
-    """The one JSON spelling of a value: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def new_call_id() -> str:
     """A fresh id for a tool call whose backend gives none."""
     return f"call_{uuid.uuid4().hex[:24]}"
-
-
-def backend_from_spec(spec: str, **options: Any) -> ModelBackend:
-    """Build a backend from "local", "scripted:NAME", "anthropic:MODEL" or "openai:MODEL".
-
-    Options go to the backend's constructor (e.g. `calls=` for scripted, `base_url=`,
-    `api_key=`). openai's base URL falls back to APOLLO_OPENAI_BASE_URL.
-    """
-    kind, _, model = spec.partition(":")
-    # Adapters are imported here, not at the top, so this module stays free of I/O libraries.
-    if kind == "local":
-        from services.llm.local import LocalBackend
-
-        return LocalBackend(**options)
-    if kind == "scripted":
-        from services.llm.scripted import ScriptedBackend
-
-        if "calls" not in options:
-            raise FatalBackendError(f"{spec!r} needs calls=[ScriptedCall(...), ...] to replay")
-        return ScriptedBackend(name=model or "scripted", **options)
-    if not model:
-        raise FatalBackendError(f"backend spec {spec!r} names no model; write {kind}:MODEL")
-    if kind == "anthropic":
-        from services.llm.anthropic_messages import AnthropicBackend
-
-        return AnthropicBackend(model=model, **options)
-    if kind == "openai":
-        from services.llm.openai_chat import OpenAIBackend
-
-        options.setdefault("base_url", os.environ.get("APOLLO_OPENAI_BASE_URL", ""))
-        return OpenAIBackend(model=model, **options)
-    raise FatalBackendError(
-        f"unknown backend {kind!r} in {spec!r}; use local, scripted:NAME, anthropic:MODEL "
-        "or openai:MODEL"
-    )

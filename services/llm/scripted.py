@@ -11,13 +11,14 @@ from services.llm.approximate import approximate_text_tokens, approximate_token_
 from services.llm.port import (
     ChatMessage,
     ModelReply,
-    ModelRequest,
     ModelSpecData,
+    Prompt,
+    TokenUsage,
     ToolCallRequest,
     ToolDefinition,
-    canonical_json,
     new_call_id,
 )
+from services.trajectory.canonical import canonical_json
 
 FINISH_TOOL = "finish"
 
@@ -48,8 +49,8 @@ class ScriptedBackend:
         """How many calls have been answered (including the start offset)."""
         return self._next
 
-    async def complete(self, request: ModelRequest) -> ModelReply:
-        """Return the next scripted call; the request only feeds the token count."""
+    async def complete(self, prompt: Prompt) -> ModelReply:
+        """Return the next scripted call; the prompt only feeds the token count."""
         started = time.perf_counter()
         scripted = (
             self._calls[self._next] if self._next < len(self._calls) else ScriptedCall(FINISH_TOOL)
@@ -61,9 +62,11 @@ class ScriptedBackend:
         return ModelReply(
             text="",
             tool_calls=(call,),
-            prompt_tokens=self.count_tokens(request.messages, request.tools),
-            completion_tokens=approximate_text_tokens(call.name + call.arguments_json),
-            approximate_tokens=True,
+            usage=TokenUsage(
+                prompt_tokens=self.count_tokens(prompt.messages, prompt.tools),
+                completion_tokens=approximate_text_tokens(call.name + call.arguments_json),
+                approximate=True,
+            ),
             latency_ms=round((time.perf_counter() - started) * 1000),
         )
 

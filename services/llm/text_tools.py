@@ -25,9 +25,9 @@ from services.llm.port import (
     ParseFailure,
     ToolCallRequest,
     ToolDefinition,
-    canonical_json,
     new_call_id,
 )
+from services.trajectory.canonical import canonical_json
 
 CALL_OPEN = "<tool_call>"
 CALL_CLOSE = "</tool_call>"

@@ -17,6 +17,12 @@ PROMPT_TOKENS = Histogram(
     "Prompt size of each proposal, in the backend's tokens",
     buckets=(1_000, 4_000, 16_000, 32_000, 64_000, 100_000, 128_000),
 )
+MODEL_TOKENS = Counter(
+    "apollo_policy_model_tokens_total",
+    "Tokens of the model calls behind proposals, by kind (prompt, completion, and the "
+    "prompt's cache_read and cache_write parts)",
+    ["backend", "kind"],
+)
 SUMMARIES_REQUESTED = Counter(
     "apollo_policy_summaries_requested_total", "Summaries requested at the token threshold"
 )

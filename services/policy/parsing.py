@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from apollo.v1 import events_pb2 as pb
-from services.llm.port import ModelReply, ToolCallRequest, canonical_json, new_call_id
+from services.llm.port import ModelReply, ToolCallRequest, new_call_id
+from services.trajectory.canonical import canonical_json
 
 
 def parse_reply(reply: ModelReply, tools: list[pb.ToolSpec]) -> pb.ToolCall | pb.ParseError:

@@ -34,7 +34,7 @@ def action_proposed(
         step_index=upcoming.step_index,
         model=model,
         assistant_text=reply.text,
-        usage=reply.usage(),
+        usage=reply.usage.to_proto(),
         latency_ms=max(0, reply.latency_ms),
         delivered_guidance_ids=list(upcoming.delivered_guidance_ids),
         summary_id=upcoming.summary_id,

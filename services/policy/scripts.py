@@ -6,20 +6,21 @@ import json
 
 from apollo.v1 import events_pb2 as pb
 from services.llm.scripted import ScriptedCall
-from services.tasks.scripts import SCRIPT_LABEL
 
 
 class BadScript(ValueError):
-    """A scripted trajectory whose script label is missing or malformed."""
+    """A scripted trajectory whose scripted calls are malformed."""
 
 
 def script_of(started: pb.TrajectoryStarted) -> list[ScriptedCall]:
-    """The calls a scripted trajectory replays."""
-    raw = started.labels.get(SCRIPT_LABEL)
-    if raw is None:
-        raise BadScript(f"a scripted trajectory needs the {SCRIPT_LABEL!r} label")
-    try:
-        steps = json.loads(raw)
-        return [ScriptedCall(step["tool"], step.get("arguments", {})) for step in steps]
-    except (json.JSONDecodeError, TypeError, KeyError) as error:
-        raise BadScript(f"label {SCRIPT_LABEL!r} is not a list of tool calls: {error}") from error
+    """The calls a scripted trajectory replays (none: it finishes at once)."""
+    calls = []
+    for call in started.scripted_calls:
+        try:
+            arguments = json.loads(call.arguments_json)
+        except json.JSONDecodeError as error:
+            raise BadScript(f"scripted call {call.name!r} has bad arguments: {error}") from error
+        if not isinstance(arguments, dict):
+            raise BadScript(f"scripted call {call.name!r} needs a JSON object as arguments")
+        calls.append(ScriptedCall(call.name, arguments))
+    return calls

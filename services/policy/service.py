@@ -9,7 +9,6 @@ from the step it answers, so proposing a step twice records it once.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from datetime import UTC, datetime
 
 import structlog
@@ -18,10 +17,17 @@ from apollo.v1 import events_pb2 as pb
 from services.eventlog.events import new_event_id
 from services.eventlog.subscription import Bus, Delivery, Subscription
 from services.eventlog.topics import TRAJECTORIES
-from services.llm.port import BackendError, ModelReply, RetryableBackendError, SamplingParams
-from services.llm.prompt_requests import to_model_request
+from services.llm.backend_pool import Lease
+from services.llm.port import (
+    BackendError,
+    ModelReply,
+    Prompt,
+    RetryableBackendError,
+    SamplingParams,
+)
 from services.policy import metrics
-from services.policy.backends import Backends, Lease
+from services.policy.backends import Backends
+from services.policy.handlers import ROUTES
 from services.policy.proposals import action_proposed, summary_requested
 from services.policy.scripts import BadScript
 from services.policy.settings import PolicySettings
@@ -39,8 +45,8 @@ class PolicyService:
     def __init__(self, bus: Bus, backends: Backends, settings: PolicySettings) -> None:
         self._bus = bus
         self._backends = backends
-        self._settings = settings
-        self._tracker = TrajectoryTracker()
+        self.settings = settings
+        self.tracker = TrajectoryTracker()
         self._turns: dict[str, asyncio.Task[None]] = {}
         # Trajectories that got news while their turn was running: look again afterwards.
         self._dirty: set[str] = set()
@@ -72,23 +78,15 @@ class PolicyService:
         await self.on_event(delivery.event)
 
     async def on_event(self, event: pb.Event) -> None:
-        """Fold one event; start a turn if it may have made one."""
-        state = self._tracker.apply(event)
-        if state is None:
-            return
-        if state.is_over:
-            self._tracker.forget(state.trajectory_id)
-            self._awaiting.pop(state.trajectory_id, None)
-        elif self._in_shard(state.trajectory_id):
-            self._kick(state.trajectory_id)
-        metrics.TRAJECTORIES.set(len(self._tracker))
+        """Route one event to its handler."""
+        await ROUTES.route(self, event)
 
-    def _in_shard(self, trajectory_id: str) -> bool:
-        digest = hashlib.sha256(trajectory_id.encode()).digest()
-        shard = int.from_bytes(digest[:8], "big") % self._settings.policy_shard_count
-        return shard == self._settings.policy_shard_index
+    def let_go(self, trajectory_id: str) -> None:
+        """Stop awaiting the last proposal of a trajectory that is over (or unknown)."""
+        self._awaiting.pop(trajectory_id, None)
 
-    def _kick(self, trajectory_id: str) -> None:
+    def kick(self, trajectory_id: str) -> None:
+        """Start the trajectory's turns, or have the running ones look again."""
         if trajectory_id in self._turns:
             self._dirty.add(trajectory_id)
             return
@@ -111,7 +109,7 @@ class PolicyService:
             self._turns.pop(trajectory_id, None)
 
     def _ready(self, trajectory_id: str) -> Trajectory | None:
-        state = self._tracker.get(trajectory_id)
+        state = self.tracker.get(trajectory_id)
         if state is None or not may_propose(state):
             return None
         awaited = self._awaiting.get(trajectory_id)
@@ -121,7 +119,7 @@ class PolicyService:
         state = self._ready(trajectory_id)
         if state is not None and self._only_history(state):
             # Replaying after a restart: the log very likely holds this step's action further on.
-            await asyncio.sleep(self._settings.policy_replay_grace_s)
+            await asyncio.sleep(self.settings.policy_replay_grace_s)
             state = self._ready(trajectory_id)
         if state is None:
             return
@@ -131,17 +129,15 @@ class PolicyService:
         except (RenderError, BadScript, BackendError) as error:
             log.error("cannot take turn", trajectory_id=trajectory_id, error=str(error))
             return
-        request = to_model_request(upcoming.prompt)
+        prompt = upcoming.prompt
         # Off the event loop: the local tokenizer (and its first model load) takes a while.
-        tokens = await asyncio.to_thread(
-            lease.backend.count_tokens, request.messages, request.tools
-        )
+        tokens = await asyncio.to_thread(lease.backend.count_tokens, prompt.messages, prompt.tools)
         summary = summary_request(state, upcoming, tokens)
         if summary is not None:
             metrics.SUMMARIES_REQUESTED.inc()
             await self._publish(summary_requested(state, upcoming, summary))
             return
-        reply = await self._complete(trajectory_id, lease, request)
+        reply = await self._complete(trajectory_id, lease, prompt)
         latest = self._ready(trajectory_id)
         if reply is None or latest is None or next_step_index(latest) != upcoming.step_index:
             metrics.DISCARDED.inc()
@@ -151,24 +147,28 @@ class PolicyService:
         event = action_proposed(state, upcoming, lease.backend.spec.to_proto(sampling), reply)
         await self._publish(event)
         metrics.STEPS.labels(lease.spec).inc()
+        for kind, count in reply.usage.by_kind().items():
+            metrics.MODEL_TOKENS.labels(lease.spec, kind).inc(count)
         if event.action_proposed.HasField("parse_error"):
             metrics.NULL_ACTIONS.labels(event.action_proposed.parse_error.kind).inc()
 
     def _only_history(self, state: Trajectory) -> bool:
         last = state.last_event_at
-        return self._settings.policy_replay_grace_s > 0 and last is not None and last < self._since
+        return self.settings.policy_replay_grace_s > 0 and last is not None and last < self._since
 
-    async def _complete(self, trajectory_id: str, lease: Lease, request) -> ModelReply | None:
+    async def _complete(
+        self, trajectory_id: str, lease: Lease, prompt: Prompt
+    ) -> ModelReply | None:
         while True:
             try:
                 async with lease.slots:
                     with metrics.MODEL_SECONDS.labels(lease.spec).time():
-                        return await lease.backend.complete(request)
+                        return await lease.backend.complete(prompt)
             except RetryableBackendError as error:
                 metrics.BACKEND_ERRORS.labels(lease.spec, "retryable").inc()
                 log.warning("model call failed, retrying", trajectory_id=trajectory_id,
                             error=str(error))  # fmt: skip
-                await asyncio.sleep(self._settings.policy_retry_wait_s)
+                await asyncio.sleep(self.settings.policy_retry_wait_s)
             except BackendError as error:
                 metrics.BACKEND_ERRORS.labels(lease.spec, "fatal").inc()
                 log.error("model call failed", trajectory_id=trajectory_id, error=str(error))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import hashlib
+
+from pydantic import Field, model_validator
 
 from services.runtime.settings import ServiceSettings
 
@@ -38,3 +40,19 @@ class PolicySettings(ServiceSettings):
     policy_shard_count: int = Field(
         default=1, ge=1, description="Policy processes sharing the work"
     )
+
+    @model_validator(mode="after")
+    def _shard_in_range(self) -> PolicySettings:
+        if self.policy_shard_index >= self.policy_shard_count:
+            raise ValueError(
+                f"APOLLO_POLICY_SHARD_INDEX is {self.policy_shard_index} but "
+                f"APOLLO_POLICY_SHARD_COUNT is {self.policy_shard_count}: shards are numbered "
+                f"0 to {self.policy_shard_count - 1}"
+            )
+        return self
+
+    def owns(self, trajectory_id: str) -> bool:
+        """Whether this process's shard acts on the trajectory."""
+        digest = hashlib.sha256(trajectory_id.encode()).digest()
+        shard = int.from_bytes(digest[:8], "big") % self.policy_shard_count
+        return shard == self.policy_shard_index

@@ -13,7 +13,9 @@ class RecorderSettings(ServiceSettings):
     """Where to read, where to archive, and how much per transaction."""
 
     recorder_group: str = Field(
-        default=RECORDER_GROUP, description="Kafka consumer group (offsets live in Postgres)"
+        default=RECORDER_GROUP,
+        min_length=1,
+        description="Name the archived offsets are stored under (no Kafka group is joined)",
     )
     recorder_batch_size: int = Field(
         default=500, ge=1, description="Most messages archived in one transaction"

@@ -1,4 +1,4 @@
-"""Settings every service shares; each service extends them with its own prefix."""
+"""Settings every service shares; each service (and the CLI) extends them."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class ServiceSettings(BaseSettings):
-    """Where the broker and the archive are, and where to expose metrics."""
+class ApolloSettings(BaseSettings):
+    """Settings read from APOLLO_* environment variables; others are ignored."""
 
     model_config = SettingsConfigDict(env_prefix="APOLLO_", extra="ignore")
+
+
+class ServiceSettings(ApolloSettings):
+    """Where the broker and the archive are, and where to expose metrics."""
 
     kafka: str = Field(
         default="127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,host:port]"

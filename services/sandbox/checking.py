@@ -10,8 +10,8 @@ from pathlib import Path
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.blobs import InMemoryBlobStore
 from services.eventlog.events import new_event
+from services.sandbox.actions import run_action
 from services.sandbox.backend import SandboxBackend
-from services.sandbox.handlers import handle_action_proposed
 from services.sandbox.ledger import InMemoryExecutionLedger, TrajectoryRecord
 from services.sandbox.registry import Runtimes
 from services.tasks.packs import TaskCatalog, ToolCallSpec
@@ -53,7 +53,7 @@ async def check_task(
         ended: pb.TrajectoryEnded | None = None
         started = time.monotonic()
         for step, call in enumerate(calls):
-            for event in await handle_action_proposed(
+            for event in await run_action(
                 _action(record.trajectory_id, step, call), runtime, InMemoryBlobStore()
             ):
                 if event.HasField("observation_recorded"):

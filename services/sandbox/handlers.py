@@ -1,120 +1,125 @@
-"""The sandbox's handlers: an action in, its observation (and maybe the end) out."""
+"""The sandbox's handlers: what each trajectory event it consumes makes it do."""
 
 from __future__ import annotations
 
-import time
+from typing import TYPE_CHECKING
 
 import structlog
 
 from apollo.v1 import events_pb2 as pb
-from services.eventlog.blobs import BlobStore
-from services.eventlog.events import new_event
-from services.sandbox.grading import GradingFailed, grade
-from services.sandbox.metrics import TOOL_CALLS, TOOL_SECONDS
-from services.sandbox.observation import observation_body
-from services.sandbox.runtime import TrajectoryRuntime
-from services.sandbox.toolbox import ToolOutcome, run_tool
+from services.runtime.routing import EventRoutes
+from services.sandbox.actions import end_trajectory, ended_with_error, sandbox_event
+from services.sandbox.backend import SandboxUnavailable
+from services.sandbox.ledger import ActionRecord, ActionState, TrajectoryRecord
+from services.sandbox.metrics import DUPLICATES, IGNORED
+from services.sandbox.registry import InvalidTrajectoryId, check_trajectory_id
+from services.tasks.packs import TaskPackError
+from services.trajectory.state import is_imported
+
+if TYPE_CHECKING:
+    from services.sandbox.service import SandboxService
 
 log = structlog.get_logger(__name__)
 
-SERVICE = "sandbox"
-RESTARTED_MID_ACTION = (
-    "the sandbox service restarted while this action was running, so it did not complete and "
-    "will not be run again; background processes were lost: check the workspace and sessions"
-)
 
-
-def _event(body, trigger: pb.Event) -> pb.Event:
-    return new_event(
-        body, trajectory_id=trigger.trajectory_id, service=SERVICE, causation_id=trigger.event_id
-    )
-
-
-def _outcome_of(action: pb.ActionProposed) -> tuple[str, ToolOutcome | None]:
-    """The tool name, and an outcome already decided when there is no valid tool call."""
-    if action.WhichOneof("outcome") == "tool_call":
-        return action.tool_call.name, None
-    error = action.parse_error
-    kind = error.kind or "no_tool_call"
-    return "", ToolOutcome(
-        False, {}, f"null action ({kind}): {error.message}; check your output format"
-    )
-
-
-async def handle_action_proposed(
-    event: pb.Event, rt: TrajectoryRuntime, blobs: BlobStore
-) -> list[pb.Event]:
-    """Run the proposed tool call; return its observation, and TrajectoryEnded if it ends."""
-    action = event.action_proposed
-    if rt.ended:
-        return []
-    rt.guidance_delivered.update(action.delivered_guidance_ids)
-    started = time.monotonic()
-    tool, outcome = _outcome_of(action)
-    if outcome is None and rt.seconds_left <= 0:
-        outcome = ToolOutcome(False, {}, "the time budget is exhausted; the task is over")
-    if outcome is None:
-        outcome = await run_tool(rt, tool, action.tool_call.arguments_json)
-    seconds = time.monotonic() - started
-    TOOL_CALLS.labels(tool or "null", str(outcome.success).lower()).inc()
-    TOOL_SECONDS.labels(tool or "null").observe(seconds)
-    body = await observation_body(
-        action, event.event_id, tool, outcome, rt, blobs, int(seconds * 1000)
-    )
-    events = [_event(body, event)]
-    reason = _end_reason(rt, action, outcome)
-    if reason is not None:
-        events.append(_event(await end_trajectory(rt, reason, action.step_index + 1), event))
-    return events
-
-
-def _end_reason(rt: TrajectoryRuntime, action: pb.ActionProposed, outcome: ToolOutcome):
-    if outcome.finished:
-        return pb.END_REASON_FINISHED
-    if rt.budgets.max_steps and action.step_index + 1 >= rt.budgets.max_steps:
-        return pb.END_REASON_STEP_BUDGET
-    if rt.seconds_left <= 0:
-        return pb.END_REASON_TIME_BUDGET
-    return None
-
-
-async def end_trajectory(rt: TrajectoryRuntime, reason: int, steps: int) -> pb.TrajectoryEnded:
-    """Run the forced final evaluation, stop every session, and say how it ended."""
-    rt.ended = True
-    ended = pb.TrajectoryEnded(reason=reason, steps=steps)
-    try:
-        final = await grade(rt.pack, rt.workspace.root)
-        ended.final_score = final.score
-        rt.best_score = max(rt.best_score or 0.0, final.score)
-    except GradingFailed as error:
-        ended.detail = f"final evaluation failed: {error}"
-    if rt.best_score is not None:
-        ended.best_score = rt.best_score
-    await rt.sessions.close_all()
-    return ended
-
-
-async def error_events(
-    event: pb.Event, rt: TrajectoryRuntime | None, blobs: BlobStore, error: str, end: bool
-) -> list[pb.Event]:
-    """An error observation for an action that could not run, and the end when `end`."""
-    action = event.action_proposed
-    tool, _ = _outcome_of(action)
-    body = await observation_body(
-        action, event.event_id, tool, ToolOutcome(False, {}, error), rt, blobs, 0
-    )
-    events = [_event(body, event)]
-    if end:
-        ended = pb.TrajectoryEnded(
-            reason=pb.END_REASON_ERROR, steps=action.step_index + 1, detail=error
+async def trajectory_started(sandbox: SandboxService, event: pb.Event) -> None:
+    """Remember the trajectory and open its workspace, or end it when it cannot run here."""
+    started = event.trajectory_started
+    if is_imported(started):
+        IGNORED.inc()
+        log.info("not running an imported trajectory", trajectory_id=event.trajectory_id)
+        return
+    known = await sandbox.ledger.trajectory(event.trajectory_id)
+    if known is not None and known.ended:
+        return  # a re-delivered start of a finished trajectory
+    if known is None and await sandbox.history.has_ended(event.trajectory_id):
+        # Imported or replayed history: its actions were observed long ago, elsewhere.
+        IGNORED.inc()
+        log.info(
+            "not running a trajectory the archive shows ended", trajectory_id=event.trajectory_id
         )
-        if rt is not None:
-            ended = await end_trajectory(rt, pb.END_REASON_ERROR, action.step_index + 1)
-            ended.detail = error
-        events.append(_event(ended, event))
-    return events
+        return
+    try:
+        check_trajectory_id(event.trajectory_id)
+        pack = sandbox.runtimes.catalog.get(started.task_id)
+    except (InvalidTrajectoryId, TaskPackError) as error:
+        await sandbox.publish([ended_with_error(event, str(error))])
+        return
+    budgets = pack.manifest.budgets
+    record = TrajectoryRecord(
+        trajectory_id=event.trajectory_id,
+        task_id=started.task_id,
+        max_steps=started.budgets.max_steps or budgets.steps,
+        max_seconds=started.budgets.max_seconds or int(budgets.hours * 3600),
+        max_evals=started.budgets.max_evals or budgets.evals,
+        started_at=event.occurred_at.ToMicroseconds() / 1e6,
+    )
+    await sandbox.ledger.remember_trajectory(record)
+    try:
+        await sandbox.runtimes.open(record)
+    except SandboxUnavailable as error:
+        await sandbox.ledger.mark_ended(event.trajectory_id)
+        await sandbox.publish([ended_with_error(event, f"the environment failed: {error}")])
 
 
-def handle_guidance_submitted(event: pb.Event, rt: TrajectoryRuntime) -> None:
-    """Guidance arrived for this trajectory: wake its sleep."""
-    rt.note_guidance(event.event_id)
+async def action_proposed(sandbox: SandboxService, event: pb.Event) -> None:
+    """Record the action as started, at most once, and run it off the bus handler."""
+    if not await sandbox.serves(event):
+        return
+    action = event.action_proposed
+    fresh = await sandbox.ledger.start(
+        ActionRecord(
+            action_id=event.event_id,
+            trajectory_id=event.trajectory_id,
+            step_index=action.step_index,
+            tool=action.tool_call.name,
+            state=ActionState.STARTED,
+        )
+    )
+    if not fresh:
+        DUPLICATES.inc()
+        known = await sandbox.ledger.get(event.event_id)
+        # Completed but unpublished, and no longer in flight here: its publish was lost.
+        if known.state is ActionState.COMPLETED and not sandbox.is_running(event.event_id):
+            await sandbox.publish_recorded(known)
+        return
+    # Run outside the bus handler: a 30-minute sleep must not hold up other trajectories.
+    sandbox.spawn(event.event_id, sandbox.execute(event))
+
+
+async def guidance_submitted(sandbox: SandboxService, event: pb.Event) -> None:
+    """Guidance arrived for a trajectory running here: wake its sleep."""
+    runtime = sandbox.runtimes.live(event.trajectory_id)
+    if runtime is not None:
+        runtime.note_guidance(event.event_id)
+
+
+async def trajectory_cancelled(sandbox: SandboxService, event: pb.Event) -> None:
+    """End a trajectory running here once its current action is done."""
+    if await sandbox.serves(event):
+        # A cancel waits for the running action (a sleep may take 30 minutes): off the
+        # bus handler, so other trajectories keep flowing.
+        sandbox.spawn(f"cancel:{event.event_id}", _cancel(sandbox, event))
+
+
+async def _cancel(sandbox: SandboxService, event: pb.Event) -> None:
+    runtime = await sandbox.runtimes.get(event.trajectory_id)
+    if runtime is None:
+        return
+    async with runtime.lock:
+        if runtime.ended:
+            return
+        ended = await end_trajectory(runtime, pb.END_REASON_CANCELLED, 0)
+    ended.detail = event.trajectory_cancelled.reason
+    await sandbox.publish([sandbox_event(ended, event)])
+    await sandbox.runtimes.close(event.trajectory_id)
+
+
+ROUTES: EventRoutes[SandboxService] = EventRoutes(
+    {
+        "trajectory_started": trajectory_started,
+        "action_proposed": action_proposed,
+        "guidance_submitted": guidance_submitted,
+        "trajectory_cancelled": trajectory_cancelled,
+    }
+)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.blobs import BlobStore
 from services.sandbox.runtime import TrajectoryRuntime
-from services.sandbox.toolbox import ToolOutcome, canonical
+from services.sandbox.toolbox import ToolOutcome
+from services.trajectory.canonical import canonical_json
 
 # ResearchGym caps tool outputs at 30,000 characters.
 MAX_OBSERVATION_CHARS = 30_000
@@ -16,7 +17,7 @@ _KEEP_NEWEST = {"output"}
 
 def cap(observation: dict, max_chars: int = MAX_OBSERVATION_CHARS) -> tuple[dict, bool]:
     """The observation with its longest text fields shortened so its JSON fits."""
-    size = len(canonical(observation))
+    size = len(canonical_json(observation))
     if size <= max_chars:
         return observation, False
     capped = dict(observation)
@@ -24,14 +25,14 @@ def cap(observation: dict, max_chars: int = MAX_OBSERVATION_CHARS) -> tuple[dict
         (k for k, v in capped.items() if isinstance(v, str)), key=lambda k: -len(capped[k])
     )
     for key in texts:
-        excess = len(canonical(capped)) - max_chars
+        excess = len(canonical_json(capped)) - max_chars
         if excess <= 0:
             break
         value = capped[key]
         keep = max(0, len(value) - excess - 200)
         note = f"[{len(value) - keep} characters cut; full output in the blob store]"
         capped[key] = (note + value[-keep:]) if key in _KEEP_NEWEST else (value[:keep] + note)
-    if len(canonical(capped)) > max_chars:
+    if len(canonical_json(capped)) > max_chars:
         capped = {k: capped[k] for k in ("success", "message", "error_message")}
         capped["error_message"] = capped["error_message"][:2000]
         capped["message"] = capped["message"][:2000]
@@ -57,12 +58,12 @@ async def observation_body(
         success=outcome.success,
         message=str(full.get("message", ""))[:2000],
         error_message=outcome.error_message[:2000],
-        observation_json=canonical(shown),
+        observation_json=canonical_json(shown),
         truncated=truncated,
         duration_ms=duration_ms,
     )
     if truncated:
-        body.full_output.CopyFrom(await blobs.put(canonical(full).encode(), MEDIA_TYPE))
+        body.full_output.CopyFrom(await blobs.put(canonical_json(full).encode(), MEDIA_TYPE))
     if outcome.eval_score is not None:
         body.eval_score = outcome.eval_score
     if rt is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.eventlog.postgres import create_pool, migrate
 from services.sandbox.ledger import ActionRecord, ActionState, TrajectoryRecord
 
 SCHEMA = """
@@ -52,8 +53,8 @@ class PgExecutionLedger:
     @classmethod
     async def connect(cls, dsn: str, max_size: int = 4) -> PgExecutionLedger:
         """Open a pool and create the tables if missing."""
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size)
-        await pool.execute(SCHEMA)
+        pool = await create_pool(dsn, max_size)
+        await migrate(pool, SCHEMA, "apollo.sandbox.migrate")
         return cls(pool)
 
     async def close(self) -> None:

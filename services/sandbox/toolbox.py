@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -149,8 +148,3 @@ async def run_tool(rt: TrajectoryRuntime, name: str, arguments_json: str) -> Too
     error_message = fields.pop("error_message", "")
     score = fields.get("score") if name == "eval" else None
     return ToolOutcome(success, fields, error_message, eval_score=score)
-
-
-def canonical(observation: dict) -> str:
-    """Canonical JSON of an observation."""
-    return json.dumps(observation, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -11,6 +11,12 @@ MODEL_SECONDS = Histogram(
     ["backend"],
     buckets=(0.01, 0.1, 1, 5, 10, 30, 60, 120, 300, 600),
 )
+MODEL_TOKENS = Counter(
+    "apollo_summarizer_model_tokens_total",
+    "Tokens of the summarization calls, by kind (prompt, completion, and the prompt's "
+    "cache_read and cache_write parts)",
+    ["backend", "kind"],
+)
 BACKEND_ERRORS = Counter(
     "apollo_summarizer_backend_errors_total", "Failed summarization calls", ["backend"]
 )

@@ -15,9 +15,11 @@ from apollo.v1 import events_pb2 as pb
 from services.eventlog.events import new_event, new_event_id
 from services.eventlog.subscription import Bus, Delivery, Subscription
 from services.eventlog.topics import TRAJECTORIES
-from services.llm.port import BackendError, ModelBackend, SamplingParams, backend_from_spec
-from services.llm.prompt_requests import to_model_request
+from services.llm import backend_from_spec
+from services.llm.backend_pool import BackendFactory, BackendPool, spec_string
+from services.llm.port import BackendError, SamplingParams
 from services.summarizer import metrics
+from services.summarizer.handlers import ROUTES
 from services.summarizer.settings import SummarizerSettings
 from services.trajectory.derived_ids import derived_event_id
 from services.trajectory.prompt import RenderError
@@ -36,12 +38,13 @@ SCRIPTED = "scripted"
 class SummarizerService:
     """Summarizes the span each pending SummaryRequested names."""
 
-    def __init__(self, bus: Bus, settings: SummarizerSettings, factory=backend_from_spec) -> None:
+    def __init__(
+        self, bus: Bus, settings: SummarizerSettings, factory: BackendFactory = backend_from_spec
+    ) -> None:
         self._bus = bus
         self._settings = settings
-        self._factory = factory
-        self._tracker = TrajectoryTracker()
-        self._backends: dict[str, tuple[ModelBackend, asyncio.Semaphore]] = {}
+        self._backends = BackendPool(settings.summarizer_concurrency, factory)
+        self.tracker = TrajectoryTracker()
         self._running: dict[str, asyncio.Task[None]] = {}
         self.group = f"{settings.summarizer_group}.{new_event_id()}"
 
@@ -60,21 +63,18 @@ class SummarizerService:
 
     async def on_delivery(self, delivery: Delivery) -> None:
         """The bus handler."""
-        state = self._tracker.apply(delivery.event)
-        if state is None:
-            return
-        if state.is_over:
-            self._tracker.forget(state.trajectory_id)
-            return
-        for request in state.pending_summary_requests:
-            if request.event_id not in self._running:
-                self._running[request.event_id] = asyncio.create_task(
-                    self._answer(state.trajectory_id, request), name=f"summary:{request.event_id}"
-                )
+        await ROUTES.route(self, delivery.event)
+
+    def answer(self, trajectory_id: str, request: pb.Event) -> None:
+        """Start answering a SummaryRequested unless its answer is already under way."""
+        if request.event_id not in self._running:
+            self._running[request.event_id] = asyncio.create_task(
+                self._answer(trajectory_id, request), name=f"summary:{request.event_id}"
+            )
 
     async def _answer(self, trajectory_id: str, request: pb.Event) -> None:
         try:
-            state = self._tracker.get(trajectory_id)
+            state = self.tracker.get(trajectory_id)
             if state is not None:
                 await self._summarize(state, request)
         # One trajectory's failure must not stop the others; its next event retries it.
@@ -87,7 +87,7 @@ class SummarizerService:
         started = state.started.trajectory_started if state.started else None
         if started is None:
             return
-        spec = self._settings.summarizer_backend or _spec_string(started.policy)
+        spec = self._settings.summarizer_backend or spec_string(started.policy)
         try:
             prompt = render_summary_prompt(state, request.summary_requested)
             span = summary_span(state, request.summary_requested)
@@ -125,26 +125,20 @@ class SummarizerService:
 
     async def _call(self, spec: str, prompt, body: pb.ContextSummarized) -> str | None:
         try:
-            backend, slots = self._backend(spec)
-            async with slots:
+            lease = self._backends.lease(spec)
+            async with lease.slots:
                 started = time.perf_counter()
-                reply = await backend.complete(to_model_request(prompt))
+                reply = await lease.backend.complete(prompt)
                 metrics.MODEL_SECONDS.labels(spec).observe(time.perf_counter() - started)
         except BackendError as error:
             metrics.BACKEND_ERRORS.labels(spec).inc()
             log.error("summarization call failed", spec=spec, error=str(error))
             return None
-        body.model.CopyFrom(backend.spec.to_proto(SamplingParams.from_proto(body.model.sampling)))
-        body.usage.CopyFrom(reply.usage())
+        body.model.CopyFrom(
+            lease.backend.spec.to_proto(SamplingParams.from_proto(body.model.sampling))
+        )
+        body.usage.CopyFrom(reply.usage.to_proto())
+        for kind, count in reply.usage.by_kind().items():
+            metrics.MODEL_TOKENS.labels(spec, kind).inc(count)
         body.latency_ms = max(0, reply.latency_ms)
         return reply.text
-
-    def _backend(self, spec: str) -> tuple[ModelBackend, asyncio.Semaphore]:
-        if spec not in self._backends:
-            semaphore = asyncio.Semaphore(self._settings.summarizer_concurrency)
-            self._backends[spec] = (self._factory(spec), semaphore)
-        return self._backends[spec]
-
-
-def _spec_string(model: pb.ModelSpec) -> str:
-    return model.backend if not model.model else f"{model.backend}:{model.model}"

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.events import new_event, new_event_id
 from services.tasks.packs import TaskPack
-from services.tasks.scripts import SCRIPT_LABEL, script_label
 from services.tasks.tool_args import tool_specs
+from services.trajectory.canonical import canonical_json
 from services.trajectory.prompt_layout import TEMPLATE_VERSION
 
 BACKENDS = ("scripted", "local", "anthropic", "openai")
@@ -45,6 +45,14 @@ def _budgets(pack: TaskPack, overrides: pb.Budgets | None) -> pb.Budgets:
     )
 
 
+def scripted_calls(script: Sequence[tuple[str, dict]]) -> list[pb.ScriptedCall]:
+    """A script of (tool, arguments) calls as TrajectoryStarted.scripted_calls."""
+    return [
+        pb.ScriptedCall(name=tool, arguments_json=canonical_json(arguments))
+        for tool, arguments in script
+    ]
+
+
 def started_event(
     pack: TaskPack,
     policy: str,
@@ -59,7 +67,7 @@ def started_event(
     """A new trajectory's TrajectoryStarted: task, tools and budgets from the pack.
 
     `budgets` overrides the pack's; a zero field keeps the pack's own. A scripted policy
-    carries `script`, (tool, arguments) calls, in the script label; without one, the pack's
+    carries `script`, (tool, arguments) calls, in `scripted_calls`; without one, the pack's
     reference solution. Raises `BadPolicy`.
     """
     body = pb.TrajectoryStarted(
@@ -78,5 +86,5 @@ def started_event(
     if body.policy.backend == "scripted":
         if script is None:
             script = [(step.tool, dict(step.arguments)) for step in pack.reference()]
-        body.labels[SCRIPT_LABEL] = script_label(list(script))
+        body.scripted_calls.extend(scripted_calls(script))
     return new_event(body, trajectory_id=new_event_id(), service=service)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from apollo.v1 import events_pb2 as pb
+from services.trajectory.canonical import canonical_json
 
 BLOCKING_LIMIT_S = 10.0
 MAX_SLEEP_S = 1800
@@ -170,7 +169,7 @@ def tool_specs(enabled: list[str] | None = None) -> list[pb.ToolSpec]:
             pb.ToolSpec(
                 name=name,
                 description=_DESCRIPTIONS.get(name, (model.__doc__ or "").strip()),
-                parameters_json_schema=json.dumps(schema, sort_keys=True, separators=(",", ":")),
+                parameters_json_schema=canonical_json(schema),
             )
         )
     return specs

@@ -9,6 +9,7 @@ from services.trajectory.state import (
     TrajectoryStatus,
     is_agent_turn,
     next_step_index,
+    status_after_end,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "fold",
     "is_agent_turn",
     "next_step_index",
+    "status_after_end",
 ]

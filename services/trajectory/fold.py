@@ -10,12 +10,11 @@ from datetime import UTC
 from apollo.v1 import events_pb2 as pb
 from services.trajectory.state import (
     EVAL_TOOL,
-    STATUS_BY_END_REASON,
     Budgets,
     BudgetUsage,
     Step,
     Trajectory,
-    TrajectoryStatus,
+    status_after_end,
 )
 
 # The body kinds of the trajectory log; verdicts and training events live on other
@@ -185,7 +184,7 @@ class _Draft:
         final = body.final_score if body.HasField("final_score") else None
         self.state = replace(
             self.state,
-            status=STATUS_BY_END_REASON.get(body.reason, TrajectoryStatus.FAILED),
+            status=status_after_end(body.reason),
             ended=event,
             final_score=final,
         )

@@ -21,7 +21,7 @@ from services.trajectory.prompt_layout import (
     system_message,
     task_message,
 )
-from services.trajectory.prompt_model import Prompt, PromptMessage, PromptSampling, PromptTool
+from services.trajectory.prompt_model import ChatMessage, Prompt, SamplingParams, ToolDefinition
 from services.trajectory.state import Step, Trajectory, next_step_index
 
 
@@ -121,13 +121,13 @@ def _render(
     _add_guidance(messages, texts, guidance_ids, state)
     return Prompt(
         tuple(messages),
-        tuple(PromptTool.from_proto(tool) for tool in started.tools),
-        PromptSampling.from_proto(started.policy.sampling),
+        tuple(ToolDefinition.from_proto(tool) for tool in started.tools),
+        SamplingParams.from_proto(started.policy.sampling),
     )
 
 
 def _add_guidance(
-    messages: list[PromptMessage], texts: dict[str, str], ids: Sequence[str], state: Trajectory
+    messages: list[ChatMessage], texts: dict[str, str], ids: Sequence[str], state: Trajectory
 ) -> None:
     unknown = [guidance_id for guidance_id in ids if guidance_id not in texts]
     if unknown:

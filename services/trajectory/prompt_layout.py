@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 
 from apollo.v1 import events_pb2 as pb
-from services.trajectory.prompt_model import PromptMessage, PromptToolCall
+from services.trajectory.canonical import canonical_json
+from services.trajectory.prompt_model import ChatMessage, ToolCallRequest
 
 TEMPLATE_VERSION = "v1"
 # Versions this module renders; "" is what trajectories recorded before versioning carry.
@@ -57,7 +58,7 @@ _CONTINUE = (
 MISSING_CALL_ID_PREFIX = "step-"
 
 
-def system_message(started: pb.TrajectoryStarted) -> PromptMessage:
+def system_message(started: pb.TrajectoryStarted) -> ChatMessage:
     """Rules, tools, machines, the evaluation budget and the <real_user> instruction."""
     tools = "\n".join(f"- {tool.name}: {tool.description}" for tool in started.tools)
     text = _SYSTEM.format(
@@ -65,10 +66,10 @@ def system_message(started: pb.TrajectoryStarted) -> PromptMessage:
         machines=started.machines.strip() or DEFAULT_MACHINES,
         evals=started.budgets.max_evals,
     )
-    return PromptMessage("system", text)
+    return ChatMessage("system", text)
 
 
-def task_message(started: pb.TrajectoryStarted) -> PromptMessage:
+def task_message(started: pb.TrajectoryStarted) -> ChatMessage:
     """The task description and the whole budget, which nothing later rewrites."""
     budgets = started.budgets
     remaining = remaining_line(budgets.max_seconds, budgets.max_steps, budgets.max_evals)
@@ -76,7 +77,7 @@ def task_message(started: pb.TrajectoryStarted) -> PromptMessage:
         f"<task_description>\n{started.task_description.strip()}\n</task_description>\n\n"
         f"{remaining}"
     )
-    return PromptMessage("user", text)
+    return ChatMessage("user", text)
 
 
 def remaining_line(seconds: int, steps: int, evals: int) -> str:
@@ -94,28 +95,28 @@ def format_duration(seconds: int) -> str:
     return f"{hours}h {minutes:02d}m {secs:02d}s"
 
 
-def action_message(step_index: int, action: pb.ActionProposed) -> PromptMessage:
+def action_message(step_index: int, action: pb.ActionProposed) -> ChatMessage:
     """The assistant turn of a recorded step: the call only, or a null action's own text."""
     if action.HasField("tool_call"):
         call = action.tool_call
         call_id = call.call_id or f"{MISSING_CALL_ID_PREFIX}{step_index}"
-        return PromptMessage(
-            "assistant", "", (PromptToolCall(call_id, call.name, call.arguments_json),)
+        return ChatMessage(
+            "assistant", "", (ToolCallRequest(call_id, call.name, call.arguments_json),)
         )
     # Without a call there is nothing else to show: the text is why the action was null.
-    return PromptMessage("assistant", action.assistant_text)
+    return ChatMessage("assistant", action.assistant_text)
 
 
 def observation_message(
     step_index: int, action: pb.ActionProposed, observation: pb.ObservationRecorded
-) -> PromptMessage:
+) -> ChatMessage:
     """The tool result as JSON, with the remaining budgets of that moment merged in."""
     content = observation_content(observation)
     if action.HasField("tool_call"):
         call_id = action.tool_call.call_id or f"{MISSING_CALL_ID_PREFIX}{step_index}"
-        return PromptMessage("tool", content, tool_call_id=call_id)
+        return ChatMessage("tool", content, tool_call_id=call_id)
     # A null action has no call to answer: its error observation comes as a user turn.
-    return PromptMessage("user", content)
+    return ChatMessage("user", content)
 
 
 def observation_content(observation: pb.ObservationRecorded) -> str:
@@ -137,18 +138,18 @@ def observation_content(observation: pb.ObservationRecorded) -> str:
             "steps": left.steps,
             "evals": left.evals,
         }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return canonical_json(document)
 
 
-def guidance_message(texts: list[str]) -> PromptMessage | None:
+def guidance_message(texts: list[str]) -> ChatMessage | None:
     """One user turn holding each delivered message as <real_user>...</real_user>."""
     shown = [text.strip() for text in texts if text.strip()]
     if not shown:
         return None
-    return PromptMessage("user", "\n".join(f"<real_user>{text}</real_user>" for text in shown))
+    return ChatMessage("user", "\n".join(f"<real_user>{text}</real_user>" for text in shown))
 
 
-def summary_messages(summary: pb.ContextSummarized) -> tuple[PromptMessage, PromptMessage]:
+def summary_messages(summary: pb.ContextSummarized) -> tuple[ChatMessage, ChatMessage]:
     """The pair that replaces the summarized span: the summary, then the go-ahead."""
     intro = _SUMMARY_INTRO.format(count=summary.action_count, summary=summary.summary.strip())
-    return PromptMessage("assistant", intro), PromptMessage("user", _CONTINUE)
+    return ChatMessage("assistant", intro), ChatMessage("user", _CONTINUE)

@@ -1,51 +1,67 @@
-"""The prompt as plain values, its canonical serialization and its digest (no I/O)."""
+"""The prompt as plain values, its canonical serialization and its digest (no I/O).
+
+These are also the model port's request values (services.llm.port imports them), so the
+prompt the trajectory renders is exactly what a backend is given.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 from apollo.v1 import events_pb2 as pb
+from services.trajectory.canonical import canonical_json
 
 
 @dataclass(frozen=True, slots=True)
-class PromptToolCall:
-    """A tool call inside an assistant message."""
+class ToolCallRequest:
+    """One tool call the model asked for; arguments as canonical JSON."""
 
     call_id: str
     name: str
     arguments_json: str
 
+    def to_proto(self) -> pb.ToolCall:
+        """The call as ActionProposed records it."""
+        return pb.ToolCall(call_id=self.call_id, name=self.name, arguments_json=self.arguments_json)
+
 
 @dataclass(frozen=True, slots=True)
-class PromptMessage:
+class ChatMessage:
     """One chat message: role "system", "user", "assistant" or "tool"."""
 
     role: str
     content: str
-    tool_calls: tuple[PromptToolCall, ...] = ()
+    tool_calls: tuple[ToolCallRequest, ...] = ()  # assistant turns only
     # The call a "tool" message answers.
     tool_call_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
-class PromptTool:
-    """A tool as shown to the model."""
+class ToolDefinition:
+    """A tool as shown to the model; its argument schema as JSON Schema text."""
 
     name: str
     description: str
     parameters_json_schema: str
 
     @classmethod
-    def from_proto(cls, spec: pb.ToolSpec) -> PromptTool:
+    def from_proto(cls, spec: pb.ToolSpec) -> ToolDefinition:
         """The tool of a `TrajectoryStarted.tools` entry."""
         return cls(spec.name, spec.description, spec.parameters_json_schema)
 
+    def to_proto(self) -> pb.ToolSpec:
+        """The tool as a `ToolSpec`."""
+        return pb.ToolSpec(
+            name=self.name,
+            description=self.description,
+            parameters_json_schema=self.parameters_json_schema,
+        )
+
 
 @dataclass(frozen=True, slots=True)
-class PromptSampling:
-    """Sampling parameters, part of what the digest covers."""
+class SamplingParams:
+    """How to sample, part of what the digest covers; the defaults are the paper's."""
 
     temperature: float = 1.0
     top_p: float = 1.0
@@ -53,19 +69,28 @@ class PromptSampling:
     seed: int | None = None
 
     @classmethod
-    def from_proto(cls, params: pb.SamplingParams) -> PromptSampling:
+    def from_proto(cls, params: pb.SamplingParams) -> SamplingParams:
         """The parameters of a `ModelSpec.sampling`."""
         seed = params.seed if params.HasField("seed") else None
         return cls(params.temperature, params.top_p, params.max_tokens, seed)
+
+    def to_proto(self) -> pb.SamplingParams:
+        """The parameters as a `ModelSpec.sampling`."""
+        return pb.SamplingParams(
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_tokens=self.max_tokens,
+            seed=self.seed,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Prompt:
     """Exactly what a model call is given: messages, tools and sampling parameters."""
 
-    messages: tuple[PromptMessage, ...]
-    tools: tuple[PromptTool, ...]
-    sampling: PromptSampling
+    messages: tuple[ChatMessage, ...]
+    tools: tuple[ToolDefinition, ...]
+    sampling: SamplingParams = SamplingParams()
 
     def canonical_json(self) -> str:
         """Sorted-key compact JSON of messages, tools and sampling: what the digest hashes."""
@@ -86,7 +111,7 @@ class Prompt:
                 "seed": self.sampling.seed,
             },
         }
-        return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return canonical_json(document)
 
     @property
     def digest(self) -> str:
@@ -94,7 +119,7 @@ class Prompt:
         return "sha256:" + hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
 
-def _message_json(message: PromptMessage) -> dict:
+def _message_json(message: ChatMessage) -> dict:
     return {
         "role": message.role,
         "content": message.content,

@@ -10,10 +10,13 @@ from apollo.v1 import events_pb2 as pb
 
 # The tool whose observations consume the evaluation budget.
 EVAL_TOOL = "eval"
+# The TrajectoryStarted label naming the format a trajectory was imported from: an
+# imported run is history recorded elsewhere, so no service ever executes it.
+IMPORTED_FROM_LABEL = "imported_from"
 
 
 class TrajectoryStatus(StrEnum):
-    """Where a trajectory stands; the values match the archive's read model."""
+    """Where a trajectory stands; the archive's read model and the APIs use the same values."""
 
     RUNNING = "running"
     FINISHED = "finished"
@@ -24,13 +27,18 @@ class TrajectoryStatus(StrEnum):
 # Running out of steps or time is a normal end of a long task, not a failure.
 # Any reason missing here (unspecified, or unknown to this build) counts as failed,
 # because the sandbox could not say the run finished.
-STATUS_BY_END_REASON: dict[int, TrajectoryStatus] = {
+_STATUS_BY_END_REASON: dict[int, TrajectoryStatus] = {
     pb.END_REASON_FINISHED: TrajectoryStatus.FINISHED,
     pb.END_REASON_STEP_BUDGET: TrajectoryStatus.FINISHED,
     pb.END_REASON_TIME_BUDGET: TrajectoryStatus.FINISHED,
     pb.END_REASON_ERROR: TrajectoryStatus.FAILED,
     pb.END_REASON_CANCELLED: TrajectoryStatus.CANCELLED,
 }
+
+
+def status_after_end(reason: int) -> TrajectoryStatus:
+    """The status a trajectory has once it ended for `reason` (a `pb.EndReason`)."""
+    return _STATUS_BY_END_REASON.get(reason, TrajectoryStatus.FAILED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +141,11 @@ class Trajectory:
         return self.status is not TrajectoryStatus.RUNNING
 
     @property
+    def imported(self) -> bool:
+        """Whether the trajectory was imported, so no service may execute it."""
+        return self.started is not None and is_imported(self.started.trajectory_started)
+
+    @property
     def summary_pending(self) -> bool:
         """Whether a summary was requested and is not there yet."""
         return bool(self.pending_summary_requests)
@@ -148,10 +161,16 @@ class Trajectory:
         return self.ended.trajectory_ended.reason if self.ended else pb.END_REASON_UNSPECIFIED
 
 
+def is_imported(started: pb.TrajectoryStarted) -> bool:
+    """Whether the trajectory was imported (history to judge and train on, never to run)."""
+    return IMPORTED_FROM_LABEL in started.labels
+
+
 def is_agent_turn(state: Trajectory) -> bool:
     """Whether the policy may propose the next action now."""
     return (
         state.started is not None
+        and not state.imported
         and state.status is TrajectoryStatus.RUNNING
         and not state.cancel_requested
         and not state.summary_pending

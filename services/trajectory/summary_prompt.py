@@ -12,19 +12,8 @@ from services.trajectory.prompt import (
     window_steps,
 )
 from services.trajectory.prompt_layout import guidance_message, observation_content
-from services.trajectory.prompt_model import Prompt, PromptMessage, PromptSampling
+from services.trajectory.prompt_model import ChatMessage, Prompt, SamplingParams
 from services.trajectory.state import Trajectory
-
-SNAPSHOT_SECTIONS = (
-    "state_of_the_art",
-    "hypotheses",
-    "key_knowledge",
-    "reflection",
-    "file_and_browser_state",
-    "recent_sessions",
-    "recent_actions",
-    "experiment_history",
-)
 
 _SYSTEM = """\
 You compress the history of an agent working on a long research task. Your summary becomes \
@@ -87,8 +76,8 @@ def render_summary_prompt(state: Trajectory, request: pb.SummaryRequested) -> Pr
         f"Write the <state_snapshot> of steps 0 to {span.last_step_index} now. Quote every "
         "<real_user> message in a <reflection>."
     )
-    messages = (PromptMessage("system", _SYSTEM), PromptMessage("user", "\n\n".join(parts)))
-    return Prompt(messages, (), PromptSampling.from_proto(started.policy.sampling))
+    messages = (ChatMessage("system", _SYSTEM), ChatMessage("user", "\n\n".join(parts)))
+    return Prompt(messages, (), SamplingParams.from_proto(started.policy.sampling))
 
 
 def covered_guidance(state: Trajectory, last_step_index: int) -> list[str]:

@@ -28,6 +28,15 @@ class TrajectoryTracker:
         self._states[trajectory_id] = after
         return after
 
+    def follow(self, event: pb.Event) -> Trajectory | None:
+        """The state after `event` while its trajectory runs; None once over or imported (it is
+        forgotten: an imported trajectory is history, never run)."""
+        state = self.apply(event)
+        if state is not None and (state.is_over or state.imported):
+            self.forget(state.trajectory_id)
+            return None
+        return state
+
     def get(self, trajectory_id: str) -> Trajectory | None:
         """The current state of a tracked trajectory."""
         return self._states.get(trajectory_id)

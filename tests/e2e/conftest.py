@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,13 +14,20 @@ from tests.e2e.apollo_cli import apollo
 AGENT_SERVICES = "recorder,sandbox,policy,summarizer"
 
 
-@pytest.fixture(scope="module")
-def stack() -> Iterator[Path]:
-    """One stack for every test of a module, without the gateway (runs need no browser)."""
+@contextlib.contextmanager
+def embedded_stack(services: str) -> Iterator[Path]:
+    """A detached stack of `services` in a fresh home (yielded), brought down afterwards."""
     with tempfile.TemporaryDirectory(prefix="apollo-e2e-") as path:
         home = Path(path) / "home"
-        apollo(home, "up", "--detach", env={"APOLLO_SERVICES": AGENT_SERVICES})
+        apollo(home, "up", "--detach", env={"APOLLO_SERVICES": services})
         try:
             yield home
         finally:
             apollo(home, "down", check=False)
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Path]:
+    """One stack for every test of a module, without the gateway (runs need no browser)."""
+    with embedded_stack(AGENT_SERVICES) as home:
+        yield home

@@ -6,7 +6,6 @@ import pytest
 
 from apollo.v1 import events_pb2 as pb
 from services.tasks.packs import TaskCatalog
-from services.tasks.scripts import SCRIPT_LABEL
 from services.tasks.starting import DEFAULT_SUMMARY_THRESHOLD
 from services.tasks.tool_args import tool_specs
 
@@ -169,7 +168,7 @@ async def test_admin_starts_a_trajectory_on_a_task_pack(wired) -> None:
     assert (started.policy.backend, started.policy.model) == ("anthropic", "claude")
     assert started.started_by == "admin-1"
     assert started.summary_threshold_tokens == DEFAULT_SUMMARY_THRESHOLD
-    assert SCRIPT_LABEL not in started.labels
+    assert not started.scripted_calls
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.gateway.bootstrap import Gateway
+from services.gateway.app import Gateway
 from services.gateway.http_app import create_app
 
 pytestmark = pytest.mark.timeout(30)

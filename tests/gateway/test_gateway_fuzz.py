@@ -15,8 +15,8 @@ from services.eventlog.archive import InMemoryArchive
 from services.eventlog.events import new_event
 from services.eventlog.memory_bus import InMemoryBus
 from services.eventlog.topics import TRAJECTORIES
+from services.gateway.app import Gateway
 from services.gateway.attention import InMemoryAttentionLedger
-from services.gateway.bootstrap import Gateway
 from services.gateway.http_app import create_app
 from services.gateway.users import InMemoryUserStore, Role
 

@@ -80,6 +80,22 @@ async def test_the_list_stream_sees_every_trajectory_and_who_watches(
     assert pb.Event  # the data is the event's protobuf JSON
 
 
+async def test_an_end_is_followed_by_the_status_the_server_derives(wired, new_run, served) -> None:
+    run = new_run()
+    await wired.record([run.started()])
+    headers = {"Authorization": f"Bearer {wired.tokens['viewer']}"}
+    async with (
+        httpx.AsyncClient(base_url=served, headers=headers, timeout=10) as client,
+        client.stream("GET", "/api/stream", params={"trajectory_id": run.trajectory_id}) as reply,
+    ):
+        stream = messages(reply)
+        await next_of(stream, "presence")
+        failed = run.event(pb.TrajectoryEnded(reason=pb.END_REASON_UNSPECIFIED))
+        await wired.bus.publish(failed)
+        status = json.loads(await asyncio.wait_for(next_of(stream, "status"), 5))
+    assert status == {"trajectory_id": run.trajectory_id, "status": "failed"}
+
+
 async def test_stream_without_token_is_refused(served) -> None:
     async with httpx.AsyncClient(base_url=served, timeout=10) as client:
         assert (await client.get("/api/stream")).status_code == 401

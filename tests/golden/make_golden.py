@@ -32,7 +32,14 @@ MODEL = pb.ModelSpec(
     model="apollo-glm-sft-3",
     sampling=pb.SamplingParams(temperature=1.0, top_p=0.95, max_tokens=8192, seed=7),
 )
-USAGE = pb.TokenUsage(prompt_tokens=48211, completion_tokens=173, approximate=True)
+SCRIPTED = pb.ModelSpec(backend="scripted", model="reference", sampling=MODEL.sampling)
+USAGE = pb.TokenUsage(
+    prompt_tokens=48211,
+    completion_tokens=173,
+    approximate=True,
+    cache_read_tokens=46080,
+    cache_write_tokens=1920,
+)
 DIGEST = "sha256:" + "5e" * 32
 BLOB = pb.BlobRef(digest="sha256:" + "b1" * 32, size_bytes=182_044, media_type="text/plain")
 
@@ -66,8 +73,8 @@ def _null_action() -> Message:
     return proposed
 
 
-BODIES: dict[str, Callable[[], Message]] = {
-    "trajectory_started": lambda: pb.TrajectoryStarted(
+def _trajectory_started() -> pb.TrajectoryStarted:
+    return pb.TrajectoryStarted(
         task_id="data-filtering-dedup",
         task_title="Filter and deduplicate a pre-training corpus",
         task_description="Remove near-duplicates and low-quality documents from data/raw.",
@@ -80,14 +87,29 @@ BODIES: dict[str, Callable[[], Message]] = {
             )
         ],
         budgets=pb.Budgets(max_steps=4000, max_seconds=21600, max_evals=3),
-        policy=MODEL,
+        policy=SCRIPTED,
         summary_threshold_tokens=100000,
         context_window_tokens=128000,
         machines="one CPU machine, 16 cores, 64 GiB",
         started_by="alice",
         labels={"experiment": "human+filter"},
         prompt_template_version="researchgym-1",
-    ),
+        system_prompt="You are an interactive AI Innovator.",
+        scripted_calls=[
+            pb.ScriptedCall(name="run_command", arguments_json='{"command":"ls data/raw"}')
+        ],
+    )
+
+
+def _imported_start() -> pb.TrajectoryStarted:
+    started = _trajectory_started()
+    started.labels["imported_from"] = "innovatorbench"
+    started.prompt_template_version = "innovatorbench-react"
+    return started
+
+
+BODIES: dict[str, Callable[[], Message]] = {
+    "trajectory_started": _trajectory_started,
     "action_proposed": _action_proposed,
     "action_proposed.null_action": _null_action,
     "observation_recorded": lambda: pb.ObservationRecorded(
@@ -147,7 +169,14 @@ BODIES: dict[str, Callable[[], Message]] = {
         step_index=40,
         ruleset_version="sha256:" + "4c" * 32,
         verdict=pb.VERDICT_MASK,
-        reasons=[pb.JudgeReason(rule_id="human-correction", detail="rejected by step 41")],
+        reasons=[
+            pb.JudgeReason(
+                rule_id="human-correction",
+                detail="rejected by step 41",
+                evidence_step_indices=[40, 41],
+                quote="no, revert that edit",
+            )
+        ],
         judge_model=pb.ModelSpec(
             backend="anthropic",
             model="claude-judge",
@@ -180,6 +209,7 @@ BODIES: dict[str, Callable[[], Message]] = {
         best_score=41.0,
         variant="human+filter",
     ),
+    "trajectory_started.imported": _imported_start,
 }
 
 

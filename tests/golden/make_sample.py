@@ -1,4 +1,4 @@
-"""Write the sample trajectory `apollo demo` imports: `python tests/golden/make_sample.py`.
+"""Write the sample trajectory (an `apollo export` file): `python tests/golden/make_sample.py`.
 
 Every id, timestamp and digest is derived from fixed inputs, so the file is the same
 on every run; a test checks that the committed file is exactly what this writes.
@@ -7,7 +7,6 @@ on every run; a test checks that the committed file is exactly what this writes.
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.events import new_event
 from services.eventlog.jsonl import to_json_line
+from services.trajectory.canonical import canonical_json
 
 SAMPLE = Path(__file__).resolve().parents[2] / "services" / "cli" / "samples"
 SAMPLE_FILE = SAMPLE / "sample_trajectory.jsonl"
@@ -41,11 +41,6 @@ Evaluation: `eval` trains a reference model on data/filtered/ and scores it on a
 benchmark (0-100; the unfiltered baseline scores about 0, the reference solution 80)."""
 
 
-def canonical(value: object) -> str:
-    """Canonical JSON, as the schema asks for arguments and observations."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def fixed_uuid7(at: datetime, sequence: int) -> str:
     """A valid UUIDv7 made only of `at` (ms) and `sequence`, so reruns give the same ids."""
     millis = int(at.timestamp() * 1000)
@@ -58,7 +53,9 @@ TRAJECTORY_ID = fixed_uuid7(T0, 0)
 
 def _tool(name: str, description: str, properties: dict, required: list[str]) -> pb.ToolSpec:
     schema = {"properties": properties, "required": required, "type": "object"}
-    return pb.ToolSpec(name=name, description=description, parameters_json_schema=canonical(schema))
+    return pb.ToolSpec(
+        name=name, description=description, parameters_json_schema=canonical_json(schema)
+    )
 
 
 TOOLS = [
@@ -228,7 +225,9 @@ def _action(index: int, step: ScriptedStep, cause: str, delivered: list[str]) ->
         model=POLICY,
         assistant_text=step.thought,
         tool_call=pb.ToolCall(
-            call_id=f"call_{index:04d}", name=step.tool, arguments_json=canonical(step.arguments)
+            call_id=f"call_{index:04d}",
+            name=step.tool,
+            arguments_json=canonical_json(step.arguments),
         ),
         usage=pb.TokenUsage(prompt_tokens=1450 + 310 * index, completion_tokens=60 + 7 * index),
         latency_ms=2100 + 90 * index,
@@ -249,7 +248,7 @@ def _observation(action: pb.Event, step: ScriptedStep, evals_used: int) -> pb.Ev
         tool_name=step.tool,
         success=True,
         message=step.message,
-        observation_json=canonical(result),
+        observation_json=canonical_json(result),
         duration_ms=800 + 150 * index,
         remaining=pb.BudgetRemaining(
             seconds=BUDGETS.max_seconds - step.minute * 60,

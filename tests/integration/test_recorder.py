@@ -15,7 +15,7 @@ from services.eventlog.bus import KafkaBus
 from services.eventlog.events import new_event
 from services.eventlog.pg_archive import PgArchive
 from services.eventlog.topics import TRAJECTORIES, VERDICTS
-from services.recorder.service import Recorder
+from services.recorder.app import run
 from services.recorder.settings import RecorderSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -26,7 +26,7 @@ async def running_recorder(broker: TansuBroker, archive: PgArchive) -> AsyncIter
     settings = RecorderSettings(kafka=broker.address, postgres_dsn="unused")
     stop = asyncio.Event()
     async with KafkaBus(broker.address, client_id="test") as bus:
-        task = asyncio.create_task(Recorder(settings, archive, bus).run(stop))
+        task = asyncio.create_task(run(settings, stop, archive=archive, dead_letters=bus))
         try:
             yield bus
         finally:

@@ -1,5 +1,4 @@
-"""Fixtures of the model-backend tests: loopback fake APIs, a fast retry policy and the
-real local model."""
+"""Fixtures of the model-backend tests: loopback fake APIs and the real local model."""
 
 from __future__ import annotations
 
@@ -10,16 +9,9 @@ import pytest
 from fake_anthropic import FakeAnthropic
 from fake_openai import FakeOpenAI
 
-from services.llm.http_json import RetryPolicy
 from services.llm.local import LocalBackend
 from services.llm.local_model import LocalModel
 from services.llm.model_files import gguf_path, models_dir
-
-
-@pytest.fixture
-def fast_retry() -> RetryPolicy:
-    """Three tries with millisecond waits, so retry tests take no time."""
-    return RetryPolicy(attempts=3, initial_wait_s=0.001, max_wait_s=0.01)
 
 
 @pytest.fixture

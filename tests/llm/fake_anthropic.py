@@ -1,11 +1,16 @@
-"""A loopback server that speaks the Anthropic Messages API (content blocks, tool_use, usage)."""
+"""A loopback server that speaks the Anthropic Messages API (content blocks, tool_use, usage,
+prompt caching)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
-from fake_model_api import LoopbackModelAPI, RequestRejected, prompt_size
+from fake_model_api import LoopbackModelAPI, RequestRejected
+
+# The real API looks for a cached prefix at most this many blocks before a breakpoint.
+_LOOKBACK_BLOCKS = 20
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -20,13 +25,23 @@ class FakeAnthropic(LoopbackModelAPI):
     """Checks requests the way the real API does (in part) and answers queued replies.
 
     A queued reply is {"text": str, "tool_use": [(name, input), ...], "output_tokens": int}.
+    Prompt caching works as the API's does: a `cache_control` breakpoint writes the prefix
+    up to its block (tools, then system, then messages), and a later request whose blocks
+    start with a written prefix ending at most 20 blocks before one of its breakpoints reads
+    it. A block costs len(its JSON) // 4 tokens.
     """
 
     path = "/v1/messages"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._cached_prefixes: set[tuple[str, ...]] = set()
+
     def check_request(self, body: dict[str, Any], headers: Any) -> None:
-        if not headers.get("x-api-key") or not headers.get("anthropic-version"):
-            raise RequestRejected("x-api-key and anthropic-version headers are required")
+        # The SDK sends the key as a bearer token; older clients sent x-api-key.
+        has_key = headers.get("x-api-key") or headers.get("authorization", "").startswith("Bearer ")
+        if not has_key or not headers.get("anthropic-version"):
+            raise RequestRejected("an API key and the anthropic-version header are required")
         for field in ("model", "max_tokens", "messages"):
             if field not in body:
                 raise RequestRejected(f"{field}: Field required")
@@ -73,14 +88,48 @@ class FakeAnthropic(LoopbackModelAPI):
             "content": content,
             "stop_reason": "tool_use" if reply.get("tool_use") else "end_turn",
             "stop_sequence": None,
-            "usage": {
-                "input_tokens": prompt_size(body),
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0,
-                "output_tokens": reply.get("output_tokens", 7),
-            },
+            "usage": {**self._cache_usage(body), "output_tokens": reply.get("output_tokens", 7)},
+        }
+
+    def _cache_usage(self, body: dict[str, Any]) -> dict[str, int]:
+        blocks, breakpoints = _cacheable_blocks(body)
+        read_end = 0
+        for breakpoint in breakpoints:
+            for end in range(breakpoint + 1, max(0, breakpoint - _LOOKBACK_BLOCKS), -1):
+                if tuple(blocks[:end]) in self._cached_prefixes:
+                    read_end = max(read_end, end)
+                    break
+        write_end = max(read_end, breakpoints[-1] + 1) if breakpoints else read_end
+        self._cached_prefixes.update(tuple(blocks[: b + 1]) for b in breakpoints)
+        return {
+            "input_tokens": _tokens(blocks[write_end:]),
+            "cache_read_input_tokens": _tokens(blocks[:read_end]),
+            "cache_creation_input_tokens": _tokens(blocks[read_end:write_end]),
         }
 
     def error_body(self, status: int, message: str = "") -> dict[str, Any]:
         kind = _ERROR_TYPES.get(status, "api_error")
         return {"type": "error", "error": {"type": kind, "message": message or kind}}
+
+
+def _cacheable_blocks(body: dict[str, Any]) -> tuple[list[str], list[int]]:
+    """The request's blocks in cache order, as JSON without their breakpoints, and the
+    indices of the blocks that carry one."""
+    system = body.get("system", [])
+    system_blocks = [{"type": "text", "text": system}] if isinstance(system, str) else system
+    ordered = [*body.get("tools", []), *system_blocks]
+    ordered += [
+        {"role": message["role"], **block}
+        for message in body["messages"]
+        for block in message["content"]
+    ]
+    breakpoints = [index for index, block in enumerate(ordered) if "cache_control" in block]
+    blocks = [
+        json.dumps({k: v for k, v in block.items() if k != "cache_control"}, sort_keys=True)
+        for block in ordered
+    ]
+    return blocks, breakpoints
+
+
+def _tokens(blocks: list[str]) -> int:
+    return sum(len(block) // 4 for block in blocks)

@@ -42,8 +42,12 @@ class LoopbackModelAPI:
             await self._runner.cleanup()
 
     def fail_next(self, status: int, headers: dict[str, str] | None = None) -> None:
-        """Answer the next request with this HTTP status instead of a reply."""
-        self._failures.append((status, headers or {}))
+        """Answer the next request with this HTTP status instead of a reply.
+
+        Unless `headers` say otherwise, the answer asks for a retry a millisecond later
+        (`retry-after-ms`, which both SDKs honour), so retry tests take no time.
+        """
+        self._failures.append((status, {"retry-after-ms": "1"} if headers is None else headers))
 
     def queue_reply(self, reply: dict[str, Any]) -> None:
         self._replies.append(reply)

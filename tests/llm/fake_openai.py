@@ -13,10 +13,16 @@ class FakeOpenAI(LoopbackModelAPI):
     """Checks requests the way vLLM does (in part) and answers queued replies.
 
     A queued reply is {"content": str | None, "tool_calls": [(name, arguments_text), ...],
-    "usage": False to leave usage out}.
+    "usage": False to leave usage out}. Like vLLM with prefix caching, it reports as
+    `prompt_tokens_details.cached_tokens` the size of the longest earlier request's messages
+    that this request's messages start with.
     """
 
     path = "/v1/chat/completions"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[tuple[str, ...]] = set()
 
     def check_request(self, body: dict[str, Any], headers: Any) -> None:
         for field in ("model", "messages"):
@@ -69,8 +75,18 @@ class FakeOpenAI(LoopbackModelAPI):
                 "prompt_tokens": prompt_size(body),
                 "completion_tokens": 9,
                 "total_tokens": prompt_size(body) + 9,
+                "prompt_tokens_details": {"cached_tokens": self._cached_tokens(body)},
             }
         return answer
+
+    def _cached_tokens(self, body: dict[str, Any]) -> int:
+        messages = [json.dumps(message, sort_keys=True) for message in body["messages"]]
+        cached = max(
+            (end for end in range(len(messages) + 1) if tuple(messages[:end]) in self._seen),
+            default=0,
+        )
+        self._seen.add(tuple(messages))
+        return prompt_size({"messages": body["messages"][:cached]}) if cached else 0
 
     def error_body(self, status: int, message: str = "") -> dict[str, Any]:
         return {"error": {"type": "BadRequestError", "code": status, "message": message}}

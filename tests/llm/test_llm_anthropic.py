@@ -14,13 +14,12 @@ from react_exchange import RUN, react_exchange
 from services.llm import (
     ChatMessage,
     FatalBackendError,
-    ModelRequest,
+    Prompt,
     RetryableBackendError,
     SamplingParams,
     backend_from_spec,
 )
 from services.llm.anthropic_messages import AnthropicBackend
-from services.llm.http_json import RetryPolicy
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -28,11 +27,9 @@ CONVERSATION = react_exchange("toolu_1", "Listing.")
 
 
 @pytest.fixture
-async def backend(
-    anthropic_api: FakeAnthropic, fast_retry: RetryPolicy
-) -> AsyncIterator[AnthropicBackend]:
+async def backend(anthropic_api: FakeAnthropic) -> AsyncIterator[AnthropicBackend]:
     client = AnthropicBackend(
-        "claude-test", api_key="test-key", base_url=anthropic_api.base_url, retry=fast_retry
+        "claude-test", api_key="test-key", base_url=anthropic_api.base_url, max_retries=2
     )
     yield client
     await client.aclose()
@@ -44,31 +41,45 @@ async def test_a_tool_call_round_trips_with_usage(
     anthropic_api.queue_reply(
         {"text": "Hidden files too.", "tool_use": [("run_command", {"command": "ls -a"})]}
     )
-    reply = await backend.complete(ModelRequest(CONVERSATION, (RUN,), SamplingParams(0.5)))
+    reply = await backend.complete(Prompt(CONVERSATION, (RUN,), SamplingParams(0.5)))
     assert reply.text == "Hidden files too."
     [call] = reply.tool_calls
     assert (call.name, call.arguments_json) == ("run_command", '{"command":"ls -a"}')
     assert call.call_id.startswith("toolu_")
-    assert reply.prompt_tokens > 0
-    assert reply.completion_tokens == 7
-    assert not reply.approximate_tokens
+    assert reply.usage.prompt_tokens > 0
+    assert reply.usage.completion_tokens == 7
+    assert not reply.usage.approximate
     assert reply.parse_failure is None
 
     sent = anthropic_api.requests[-1]
-    assert sent["system"] == "You are an agent."
+    assert sent["system"] == [
+        {"type": "text", "text": "You are an agent.", "cache_control": {"type": "ephemeral"}}
+    ]
     assert sent["temperature"] == 0.5
     assert "top_p" not in sent
     assert [m["role"] for m in sent["messages"]] == ["user", "assistant", "user"]
     assert [b["type"] for b in sent["messages"][2]["content"]] == ["tool_result", "text"]
     assert sent["tools"][0]["input_schema"]["properties"]["command"] == {"type": "string"}
-    assert anthropic_api.headers[-1]["x-api-key"] == "test-key"
+    assert anthropic_api.headers[-1]["Authorization"] == "Bearer test-key"
+
+
+async def test_a_prompt_without_tools_marks_only_the_system_prompt_for_caching(
+    backend: AnthropicBackend, anthropic_api: FakeAnthropic
+) -> None:
+    # A summary's prompt is asked once and never extended: writing all of it would only cost.
+    anthropic_api.queue_reply({"text": "<state_snapshot>...</state_snapshot>"})
+    reply = await backend.complete(Prompt(CONVERSATION[:2], ()))
+    sent = anthropic_api.requests[-1]
+    assert sent["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert not [b for m in sent["messages"] for b in m["content"] if "cache_control" in b]
+    assert reply.usage.cache_write_tokens < reply.usage.prompt_tokens
 
 
 async def test_a_text_answer_has_no_tool_call(
     backend: AnthropicBackend, anthropic_api: FakeAnthropic
 ) -> None:
     anthropic_api.queue_reply({"text": "I am done."})
-    reply = await backend.complete(ModelRequest(CONVERSATION[:2], (RUN,)))
+    reply = await backend.complete(Prompt(CONVERSATION[:2], (RUN,)))
     assert (reply.text, reply.tool_calls) == ("I am done.", ())
 
 
@@ -79,7 +90,7 @@ async def test_transient_failures_are_retried(
     anthropic_api.fail_next(status)
     anthropic_api.fail_next(status)
     anthropic_api.queue_reply({"tool_use": [("run_command", {"command": "ls"})]})
-    reply = await backend.complete(ModelRequest(CONVERSATION[:2], (RUN,)))
+    reply = await backend.complete(Prompt(CONVERSATION[:2], (RUN,)))
     assert reply.tool_calls[0].name == "run_command"
     assert len(anthropic_api.requests) == 3
 
@@ -90,14 +101,14 @@ async def test_retries_give_up_with_a_retryable_error(
     for _ in range(3):
         anthropic_api.fail_next(529)
     with pytest.raises(RetryableBackendError, match=r"after 3 attempts.*overloaded_error"):
-        await backend.complete(ModelRequest(CONVERSATION[:2], (RUN,)))
+        await backend.complete(Prompt(CONVERSATION[:2], (RUN,)))
 
 
 async def test_a_bad_request_is_fatal_at_once_with_the_apis_message(
     backend: AnthropicBackend, anthropic_api: FakeAnthropic
 ) -> None:
     # top_p and temperature together are rejected by the (fake) API, as by recent models.
-    request = ModelRequest(CONVERSATION[:2], (RUN,), SamplingParams(top_p=0.9))
+    request = Prompt(CONVERSATION[:2], (RUN,), SamplingParams(top_p=0.9))
     with pytest.raises(FatalBackendError, match="400 invalid_request_error: temperature and top_p"):
         await backend.complete(request)
     assert len(anthropic_api.requests) == 1
@@ -106,23 +117,22 @@ async def test_a_bad_request_is_fatal_at_once_with_the_apis_message(
 async def test_retry_after_is_honoured(
     anthropic_api: FakeAnthropic,
 ) -> None:
-    policy = RetryPolicy(attempts=2, initial_wait_s=0.001, max_wait_s=1.0)
-    client = AnthropicBackend("m", api_key="k", base_url=anthropic_api.base_url, retry=policy)
+    client = AnthropicBackend("m", api_key="k", base_url=anthropic_api.base_url, max_retries=1)
     anthropic_api.fail_next(429, {"retry-after": "0.3"})
     started = time.perf_counter()
-    await client.complete(ModelRequest(CONVERSATION[:2], ()))
+    await client.complete(Prompt(CONVERSATION[:2], ()))
     await client.aclose()
     assert time.perf_counter() - started >= 0.3
 
 
-async def test_an_unreachable_server_is_retryable(fast_retry: RetryPolicy) -> None:
+async def test_an_unreachable_server_is_retryable() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]  # nothing listens there once the socket closes
     base_url = f"http://127.0.0.1:{closed_port}"
-    client = AnthropicBackend("m", api_key="k", base_url=base_url, retry=fast_retry)
+    client = AnthropicBackend("m", api_key="k", base_url=base_url, max_retries=1)
     with pytest.raises(RetryableBackendError, match="ConnectError"):
-        await client.complete(ModelRequest(CONVERSATION[:2], ()))
+        await client.complete(Prompt(CONVERSATION[:2], ()))
     await client.aclose()
 
 
@@ -131,7 +141,7 @@ async def test_an_unreachable_server_is_retryable(fast_retry: RetryPolicy) -> No
 async def test_live_anthropic_calls_a_tool() -> None:
     model = os.environ.get("APOLLO_LIVE_ANTHROPIC_MODEL", "claude-haiku-4-5")
     client = backend_from_spec(f"anthropic:{model}")
-    request = ModelRequest(
+    request = Prompt(
         (ChatMessage("user", "List the files of the current directory with the tool."),),
         (RUN,),
         SamplingParams(temperature=0.0, max_tokens=256),
@@ -140,4 +150,4 @@ async def test_live_anthropic_calls_a_tool() -> None:
     await client.aclose()
     assert reply.tool_calls
     assert reply.tool_calls[0].name == "run_command"
-    assert reply.prompt_tokens > 0
+    assert reply.usage.prompt_tokens > 0

@@ -8,7 +8,7 @@ import llguidance
 import pytest
 import torch
 
-from services.llm import ModelRequest, SamplingParams
+from services.llm import Prompt, SamplingParams
 from services.llm.call_grammar import CallConstraint, UnusableToolSchema, call_grammar
 from services.llm.local import LocalBackend
 from services.llm.local_model import LocalModel
@@ -93,7 +93,7 @@ async def test_sampled_answers_are_one_call_the_sandbox_accepts(
         ChatMessage("user", "Find the failing test in the workspace and fix it."),
     )
     sampling = SamplingParams(temperature=1.0, max_tokens=160, seed=seed)
-    reply = await local_backend.complete(ModelRequest(messages, BUILTIN_TOOLS, sampling))
+    reply = await local_backend.complete(Prompt(messages, BUILTIN_TOOLS, sampling))
     matcher = llguidance.LLMatcher(loaded.grammar_tokenizer, call_grammar(BUILTIN_TOOLS))
     tokens = loaded.tokenizer(reply.text, add_special_tokens=False)["input_ids"]
     assert matcher.consume_tokens(tokens), reply.text  # never a token outside the grammar
@@ -101,4 +101,4 @@ async def test_sampled_answers_are_one_call_the_sandbox_accepts(
         [call] = reply.tool_calls
         ARGS_BY_TOOL[call.name].model_validate(json.loads(call.arguments_json))
     else:  # only a string that ran past the token cap leaves the call open
-        assert reply.completion_tokens == sampling.max_tokens, reply.text
+        assert reply.usage.completion_tokens == sampling.max_tokens, reply.text

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from services.llm import ChatMessage, FatalBackendError, ModelRequest, SamplingParams
+from services.llm import ChatMessage, FatalBackendError, Prompt, SamplingParams
 from services.llm.local import LocalBackend
 from services.llm.local_model import STOP_TEXT, LocalModel, ModelNotFetchedError, _StopAfterText
 from services.llm.model_files import gguf_path
@@ -45,7 +45,7 @@ GREEDY = SamplingParams(temperature=0.0, max_tokens=24)
 async def test_a_missing_model_is_a_fatal_error_that_says_how_to_fetch_it(tmp_path: Path) -> None:
     backend = LocalBackend(model_dir=tmp_path)
     with pytest.raises(ModelNotFetchedError, match="scripts/fetch-local-model"):
-        await backend.complete(ModelRequest(MESSAGES, TOOLS))
+        await backend.complete(Prompt(MESSAGES, TOOLS))
 
 
 @pytest.mark.integration
@@ -69,7 +69,7 @@ def test_count_tokens_is_the_length_of_the_chat_templated_prompt(
 async def test_generation_gives_a_parsed_call_or_a_clean_reply_without_one(
     local_backend: LocalBackend,
 ) -> None:
-    reply = await local_backend.complete(ModelRequest(MESSAGES, TOOLS, GREEDY))
+    reply = await local_backend.complete(Prompt(MESSAGES, TOOLS, GREEDY))
     assert reply.text.strip()
     if reply.tool_calls:
         assert all(
@@ -78,9 +78,9 @@ async def test_generation_gives_a_parsed_call_or_a_clean_reply_without_one(
         assert reply.parse_failure is None
     else:
         assert reply.parse_failure is not None
-    assert reply.prompt_tokens == local_backend.count_tokens(MESSAGES, TOOLS)
-    assert 0 < reply.completion_tokens <= GREEDY.max_tokens
-    assert not reply.approximate_tokens
+    assert reply.usage.prompt_tokens == local_backend.count_tokens(MESSAGES, TOOLS)
+    assert 0 < reply.usage.completion_tokens <= GREEDY.max_tokens
+    assert not reply.usage.approximate
     assert reply.latency_ms > 0
     assert local_backend.spec.to_proto().backend == "local"
 
@@ -89,7 +89,7 @@ async def test_generation_gives_a_parsed_call_or_a_clean_reply_without_one(
 @pytest.mark.timeout(300)
 async def test_without_the_constraint_the_answer_is_free(local_backend: LocalBackend) -> None:
     free = LocalBackend(constrain_tool_calls=False)
-    reply = await free.complete(ModelRequest(MESSAGES, TOOLS, GREEDY))
+    reply = await free.complete(Prompt(MESSAGES, TOOLS, GREEDY))
     # Greedy SmolLM2 copies the format's placeholder when left alone (why the constraint exists).
     assert not reply.text.startswith(CALL_OPEN), reply.text
 
@@ -99,7 +99,7 @@ async def test_without_the_constraint_the_answer_is_free(local_backend: LocalBac
 async def test_concurrent_seeded_calls_are_serialized_and_reproducible(
     local_backend: LocalBackend,
 ) -> None:
-    request = ModelRequest(MESSAGES, TOOLS, SamplingParams(temperature=1.0, max_tokens=12, seed=5))
+    request = Prompt(MESSAGES, TOOLS, SamplingParams(temperature=1.0, max_tokens=12, seed=5))
     first, second = await asyncio.gather(
         local_backend.complete(request), local_backend.complete(request)
     )
@@ -111,7 +111,7 @@ async def test_concurrent_seeded_calls_are_serialized_and_reproducible(
 async def test_a_prompt_longer_than_the_context_is_refused(local_backend: LocalBackend) -> None:
     huge = ChatMessage("user", "files " * 9000)
     with pytest.raises(FatalBackendError, match="context"):
-        await local_backend.complete(ModelRequest((huge,), TOOLS, GREEDY))
+        await local_backend.complete(Prompt((huge,), TOOLS, GREEDY))
 
 
 @pytest.mark.integration

@@ -8,8 +8,7 @@ import pytest
 from fake_openai import FakeOpenAI
 from react_exchange import RUN, react_exchange
 
-from services.llm import FatalBackendError, ModelRequest, RetryableBackendError, SamplingParams
-from services.llm.http_json import RetryPolicy
+from services.llm import FatalBackendError, Prompt, RetryableBackendError, SamplingParams
 from services.llm.openai_chat import OpenAIBackend
 
 pytestmark = pytest.mark.timeout(30)
@@ -18,8 +17,8 @@ CONVERSATION = react_exchange("call_1", "")
 
 
 @pytest.fixture
-async def backend(openai_api: FakeOpenAI, fast_retry: RetryPolicy) -> AsyncIterator[OpenAIBackend]:
-    client = OpenAIBackend("ckpt", base_url=openai_api.base_url + "/v1", retry=fast_retry)
+async def backend(openai_api: FakeOpenAI) -> AsyncIterator[OpenAIBackend]:
+    client = OpenAIBackend("ckpt", base_url=openai_api.base_url + "/v1", max_retries=2)
     yield client
     await client.aclose()
 
@@ -30,13 +29,13 @@ async def test_a_tool_call_round_trips_with_usage(
     openai_api.queue_reply(
         {"content": None, "tool_calls": [("run_command", '{"command": "ls -a"}')]}
     )
-    reply = await backend.complete(ModelRequest(CONVERSATION, (RUN,), SamplingParams(seed=11)))
+    reply = await backend.complete(Prompt(CONVERSATION, (RUN,), SamplingParams(seed=11)))
     [call] = reply.tool_calls
     assert (call.name, call.arguments_json) == ("run_command", '{"command":"ls -a"}')
     assert reply.text == ""
-    assert reply.completion_tokens == 9
-    assert reply.prompt_tokens > 0
-    assert not reply.approximate_tokens
+    assert reply.usage.completion_tokens == 9
+    assert reply.usage.prompt_tokens > 0
+    assert not reply.usage.approximate
 
     sent = openai_api.requests[-1]
     assert [m["role"] for m in sent["messages"]] == ["system", "user", "assistant", "tool", "user"]
@@ -51,7 +50,7 @@ async def test_arguments_that_are_not_json_come_back_as_a_parse_failure(
     backend: OpenAIBackend, openai_api: FakeOpenAI
 ) -> None:
     openai_api.queue_reply({"content": "x", "tool_calls": [("run_command", '{"command": ')]})
-    reply = await backend.complete(ModelRequest(CONVERSATION[:2], (RUN,)))
+    reply = await backend.complete(Prompt(CONVERSATION[:2], (RUN,)))
     assert reply.tool_calls == ()
     assert reply.parse_failure is not None
     assert reply.parse_failure.kind == "bad_arguments"
@@ -61,23 +60,23 @@ async def test_a_server_without_usage_gets_approximate_counts(
     backend: OpenAIBackend, openai_api: FakeOpenAI
 ) -> None:
     openai_api.queue_reply({"content": "Done.", "usage": False})
-    reply = await backend.complete(ModelRequest(CONVERSATION[:2], (RUN,)))
-    assert reply.approximate_tokens
-    assert reply.prompt_tokens == backend.count_tokens(CONVERSATION[:2], (RUN,))
-    assert reply.completion_tokens > 0
+    reply = await backend.complete(Prompt(CONVERSATION[:2], (RUN,)))
+    assert reply.usage.approximate
+    assert reply.usage.prompt_tokens == backend.count_tokens(CONVERSATION[:2], (RUN,))
+    assert reply.usage.completion_tokens > 0
 
 
 async def test_text_tool_format_puts_tools_in_the_prompt_and_parses_the_answer(
-    openai_api: FakeOpenAI, fast_retry: RetryPolicy
+    openai_api: FakeOpenAI,
 ) -> None:
     client = OpenAIBackend(
         "trained-smollm2", base_url=openai_api.base_url + "/v1", tool_format="text",
-        retry=fast_retry, api_key="secret",
+        max_retries=2, api_key="secret",
     )  # fmt: skip
     openai_api.queue_reply(
         {"content": 'Sure.\n<tool_call>\n{"name": "run_command", "arguments": {"command": "ls"}}'}
     )
-    reply = await client.complete(ModelRequest(CONVERSATION, (RUN,)))
+    reply = await client.complete(Prompt(CONVERSATION, (RUN,)))
     await client.aclose()
     assert reply.tool_calls[0].arguments_json == '{"command":"ls"}'
     sent = openai_api.requests[-1]
@@ -88,13 +87,13 @@ async def test_text_tool_format_puts_tools_in_the_prompt_and_parses_the_answer(
 
 
 async def test_text_tool_format_without_a_call_reports_why(
-    openai_api: FakeOpenAI, fast_retry: RetryPolicy
+    openai_api: FakeOpenAI,
 ) -> None:
     client = OpenAIBackend(
-        "m", base_url=openai_api.base_url + "/v1", tool_format="text", retry=fast_retry
+        "m", base_url=openai_api.base_url + "/v1", tool_format="text", max_retries=2
     )
     openai_api.queue_reply({"content": "I would rather not."})
-    reply = await client.complete(ModelRequest(CONVERSATION[:2], (RUN,)))
+    reply = await client.complete(Prompt(CONVERSATION[:2], (RUN,)))
     await client.aclose()
     assert reply.tool_calls == ()
     assert reply.parse_failure is not None
@@ -107,7 +106,7 @@ async def test_transient_failures_are_retried(
 ) -> None:
     openai_api.fail_next(status)
     openai_api.queue_reply({"tool_calls": [("run_command", "{}")]})
-    reply = await backend.complete(ModelRequest(CONVERSATION[:2], (RUN,)))
+    reply = await backend.complete(Prompt(CONVERSATION[:2], (RUN,)))
     assert reply.tool_calls[0].name == "run_command"
     assert len(openai_api.requests) == 2
 
@@ -118,7 +117,7 @@ async def test_retries_give_up_with_a_retryable_error(
     for _ in range(3):
         openai_api.fail_next(500)
     with pytest.raises(RetryableBackendError, match="after 3 attempts"):
-        await backend.complete(ModelRequest(CONVERSATION[:2], (RUN,)))
+        await backend.complete(Prompt(CONVERSATION[:2], (RUN,)))
 
 
 @pytest.mark.parametrize("status", [400, 401, 404])
@@ -127,7 +126,7 @@ async def test_client_errors_are_fatal_at_once(
 ) -> None:
     openai_api.fail_next(status)
     with pytest.raises(FatalBackendError, match=f"answered {status}"):
-        await backend.complete(ModelRequest(CONVERSATION[:2], (RUN,)))
+        await backend.complete(Prompt(CONVERSATION[:2], (RUN,)))
     assert len(openai_api.requests) == 1
 
 

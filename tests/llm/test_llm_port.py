@@ -10,8 +10,8 @@ from apollo.v1 import events_pb2 as pb
 from services.llm import (
     ChatMessage,
     FatalBackendError,
-    ModelRequest,
     ModelSpecData,
+    Prompt,
     SamplingParams,
     ToolCallRequest,
     ToolDefinition,
@@ -23,7 +23,7 @@ from services.llm.scripted import ScriptedBackend, ScriptedCall
 pytestmark = pytest.mark.timeout(30)
 
 TOOL = ToolDefinition("think", "Think out loud.", '{"type":"object"}')
-REQUEST = ModelRequest((ChatMessage("system", "Be brief."), ChatMessage("user", "Go.")), (TOOL,))
+REQUEST = Prompt((ChatMessage("system", "Be brief."), ChatMessage("user", "Go.")), (TOOL,))
 
 
 def test_sampling_defaults_are_the_papers_and_round_trip_through_the_proto() -> None:
@@ -79,6 +79,14 @@ def test_openai_spec_takes_the_base_url_from_the_environment(
     )
 
 
+def test_a_malformed_endpoint_in_the_environment_is_rejected_with_its_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("APOLLO_OPENAI_BASE_URL", "127.0.0.1:8000/v1")
+    with pytest.raises(FatalBackendError, match=r"APOLLO_OPENAI_BASE_URL: .* is not an http"):
+        backend_from_spec("openai:my-checkpoint")
+
+
 def test_anthropic_spec_needs_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     with pytest.raises(FatalBackendError, match="ANTHROPIC_API_KEY"):
@@ -97,8 +105,8 @@ async def test_scripted_replays_its_calls_in_order_then_finishes() -> None:
     assert json.loads(replies[0].tool_calls[0].arguments_json) == {"name": "main"}
     assert replies[1].tool_calls[0].arguments_json == "{}"
     assert all(len(reply.tool_calls) == 1 and reply.text == "" for reply in replies)
-    assert replies[0].prompt_tokens == backend.count_tokens(REQUEST.messages, REQUEST.tools)
-    assert all(reply.approximate_tokens for reply in replies)
+    assert replies[0].usage.prompt_tokens == backend.count_tokens(REQUEST.messages, REQUEST.tools)
+    assert all(reply.usage.approximate for reply in replies)
 
 
 async def test_scripted_resumes_where_a_restarted_policy_left_off() -> None:

@@ -14,7 +14,7 @@ from services.eventlog.codec import decode
 from services.eventlog.events import new_event
 from services.eventlog.memory_bus import InMemoryBus
 from services.eventlog.topics import TRAJECTORIES
-from services.llm.port import ModelReply, ModelSpecData, ToolCallRequest
+from services.llm.port import ModelReply, ModelSpecData, TokenUsage, ToolCallRequest
 from services.llm.scripted import ScriptedBackend, ScriptedCall
 from services.policy.backends import Backends
 from services.policy.service import PolicyService
@@ -95,7 +95,7 @@ class ReplyBackend:
 
 def reply(*calls: tuple[str, str], text: str = "hmm") -> ModelReply:
     tool_calls = tuple(ToolCallRequest(f"c{n}", name, args) for n, (name, args) in enumerate(calls))
-    return ModelReply(text, tool_calls, 10, 5, True, 3)
+    return ModelReply(text, tool_calls, TokenUsage(10, 5, approximate=True), 3)
 
 
 async def running(backends: Backends, *, summarizer: bool = False, settings=SETTINGS):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from services.eventlog.blobs import InMemoryBlobStore
-from services.sandbox.handlers import handle_action_proposed
+from services.sandbox.actions import run_action
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -39,7 +39,7 @@ async def test_fifty_concurrent_trajectories_stay_isolated(
 
     async def run(tid: str) -> dict:
         action = act(tid, 0, "run_command", command=snoop(secrets_by_id[tid], workspace_root))
-        events = await handle_action_proposed(action, runtimes[tid], blobs)
+        events = await run_action(action, runtimes[tid], blobs)
         return json.loads(events[0].observation_recorded.observation_json)
 
     observations = dict(

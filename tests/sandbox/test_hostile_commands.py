@@ -11,13 +11,13 @@ import pytest
 from sandbox_actions import action
 
 from services.eventlog.blobs import InMemoryBlobStore
-from services.sandbox.handlers import handle_action_proposed
+from services.sandbox.actions import run_action
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
 async def call(rt, step: int, tool: str, **arguments) -> dict:
-    events = await handle_action_proposed(
+    events = await run_action(
         action(rt.trajectory_id, step, tool, **arguments), rt, InMemoryBlobStore()
     )
     return json.loads(events[0].observation_recorded.observation_json)
@@ -99,7 +99,7 @@ async def test_disk_filling_stops_at_the_file_size_limit(open_runtime) -> None:
 
 async def test_endless_output_is_capped(open_runtime, act) -> None:
     rt = await open_runtime("yes")
-    events = await handle_action_proposed(
+    events = await run_action(
         act(rt.trajectory_id, 0, "run_command", command="yes", timeout=2),
         rt,
         InMemoryBlobStore(),

@@ -24,7 +24,7 @@ from services.eventlog.admin import ensure_topics
 from services.eventlog.bus import Delivery, KafkaBus, KafkaTuning, Subscription
 from services.eventlog.events import new_event
 from services.eventlog.topics import TRAJECTORIES
-from services.sandbox.handlers import RESTARTED_MID_ACTION
+from services.sandbox.actions import RESTARTED_MID_ACTION
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
 

@@ -18,16 +18,16 @@ from services.eventlog.events import new_event
 from services.eventlog.memory_bus import InMemoryBus
 from services.eventlog.subscription import Delivery
 from services.eventlog.topics import TRAJECTORIES
-from services.sandbox.handlers import RESTARTED_MID_ACTION
+from services.sandbox.actions import RESTARTED_MID_ACTION
+from services.sandbox.app import build_sandbox
 from services.sandbox.history import ArchiveHistory
 from services.sandbox.ledger import (
     ActionRecord,
     ActionState,
     InMemoryExecutionLedger,
 )
-from services.sandbox.registry import Runtimes
-from services.sandbox.service import SandboxService
-from services.tasks.packs import TaskCatalog
+from services.sandbox.settings import SandboxSettings
+from services.trajectory.state import IMPORTED_FROM_LABEL
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -47,17 +47,22 @@ def guidance(trajectory_id: str) -> pb.Event:
 
 
 class Harness:
-    """A SandboxService on an InMemoryBus, with what it published readable by trajectory."""
+    """The sandbox built by its app on an InMemoryBus, with what it published by trajectory."""
 
     def __init__(self, bus: InMemoryBus, ledger: InMemoryExecutionLedger, root: Path, backend):
         self.bus = bus
         self.ledger = ledger
         self.root = root
         self.archive = InMemoryArchive()
-        self.runtimes = Runtimes(TaskCatalog(), backend, ledger, root)
-        self.service = SandboxService(
-            bus, self.runtimes, ledger, InMemoryBlobStore(), history=ArchiveHistory(self.archive)
+        self.service = build_sandbox(
+            SandboxSettings(sandbox_workspace_root=root),
+            bus,
+            ledger,
+            InMemoryBlobStore(),
+            backend=backend,
+            history=ArchiveHistory(self.archive),
         )
+        self.runtimes = self.service.runtimes
 
     def published(self, trajectory_id: str, kind: str) -> list[pb.Event]:
         """Events of `kind` the service published for a trajectory."""
@@ -234,6 +239,17 @@ async def test_imported_history_the_archive_shows_ended_is_never_run(harness, ac
     await harness.settle()
     assert harness.published("imported", "observation_recorded") == []
     assert not (harness.root / "imported").exists()
+
+
+async def test_an_imported_trajectory_without_an_end_is_never_run(harness, act) -> None:
+    begin = started("imported-open")
+    begin.trajectory_started.labels[IMPORTED_FROM_LABEL] = "innovatorbench"
+    action = act("imported-open", 0, "run_command", command="touch here")
+    await harness.bus.publish_many([begin, action])
+    await harness.settle()
+    assert harness.published("imported-open", "observation_recorded") == []
+    assert harness.published("imported-open", "trajectory_ended") == []
+    assert not (harness.root / "imported-open").exists()
 
 
 async def test_bad_tool_arguments_get_an_error_and_the_trajectory_goes_on(harness) -> None:

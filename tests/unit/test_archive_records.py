@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -18,6 +19,8 @@ from services.eventlog.archive import (
 )
 from services.eventlog.codec import encode
 from services.eventlog.events import new_event
+from services.eventlog.pg_archive import SCHEMA
+from services.trajectory import TrajectoryStatus
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -105,3 +108,8 @@ def test_an_accepted_append_is_encoded_deterministically() -> None:
 
     assert encoded == [(LOG, encode(started), started)]
     assert offsets == {("recorder", LOG, 0): 1}
+
+
+def test_the_postgres_schema_allows_exactly_the_trajectory_statuses() -> None:
+    [allowed] = re.findall(r"CHECK \(status IN \(([^)]*)\)\)", SCHEMA)
+    assert re.findall(r"'(\w+)'", allowed) == [status.value for status in TrajectoryStatus]

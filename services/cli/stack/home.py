@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from services.cli.settings import CliSettings
 
 
 @dataclass(frozen=True)
@@ -15,8 +16,7 @@ class ApolloHome:
 
     @classmethod
     def resolve(cls) -> ApolloHome:
-        configured = os.environ.get("APOLLO_HOME")
-        root = Path(configured) if configured else Path.home() / ".local" / "share" / "apollo"
+        root = CliSettings().home or Path.home() / ".local" / "share" / "apollo"
         return cls(root.expanduser().resolve())
 
     @property

@@ -1,8 +1,7 @@
-"""The service processes of the embedded stack: which exist, how to start and watch them."""
+"""The service processes of the embedded stack: which run, how to start and watch them."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -10,24 +9,28 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.cli.settings import CliSettings
 from services.cli.stack.ports import free_port
 
 # In start order: the recorder first, so nothing is produced before it archives.
-KNOWN_SERVICES = ("recorder", "sandbox", "summarizer", "policy", "judge", "trainer", "gateway")
+KNOWN_SERVICES = ("recorder", "sandbox", "summarizer", "policy", "judge", "gateway")
 
 
-def existing_services() -> list[str]:
-    """The services to run: those this checkout has, narrowed by APOLLO_SERVICES if set."""
-    wanted = os.environ.get("APOLLO_SERVICES")
+class UnknownService(ValueError):
+    """APOLLO_SERVICES names a service the stack does not have."""
+
+
+def chosen_services() -> list[str]:
+    """The services to run, in start order: all of them, or those APOLLO_SERVICES names."""
+    wanted = CliSettings().services
     chosen = set(wanted.split(",")) if wanted else set(KNOWN_SERVICES)
     unknown = chosen - set(KNOWN_SERVICES)
     if unknown:
-        raise ValueError(f"APOLLO_SERVICES names unknown services: {', '.join(sorted(unknown))}")
-    return [
-        name
-        for name in KNOWN_SERVICES
-        if name in chosen and importlib.util.find_spec(f"services.{name}")
-    ]
+        raise UnknownService(
+            f"APOLLO_SERVICES names unknown services: {', '.join(sorted(unknown))};"
+            f" the stack has {', '.join(KNOWN_SERVICES)}"
+        )
+    return [name for name in KNOWN_SERVICES if name in chosen]
 
 
 @dataclass

@@ -14,7 +14,7 @@ import structlog
 from services.cli.stack.broker import TansuBroker
 from services.cli.stack.home import ApolloHome
 from services.cli.stack.postgres import EmbeddedPostgres
-from services.cli.stack.processes import ServiceRunner, existing_services
+from services.cli.stack.processes import ServiceRunner, chosen_services
 from services.cli.stack.state import ServiceProcess, StackState
 from services.eventlog.admin import ensure_topics
 from services.eventlog.pg_archive import PgArchive
@@ -59,7 +59,7 @@ class Supervisor:
         self.state.broker_address = self.broker.address
         self.state.postgres_dsn = self.postgres.dsn
         await self._prepare_log()
-        for name in existing_services():
+        for name in chosen_services():
             runner = ServiceRunner(name, self._service_env(), self.home.logs_dir / f"{name}.log")
             runner.start()
             self.runners.append(runner)

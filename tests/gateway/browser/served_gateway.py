@@ -22,10 +22,10 @@ from services.eventlog.archive import InMemoryArchive
 from services.eventlog.memory_bus import InMemoryBus
 from services.eventlog.subscription import Delivery, Subscription
 from services.eventlog.topics import ALL_TOPICS
+from services.gateway.app import Gateway
 from services.gateway.attention import InMemoryAttentionLedger
-from services.gateway.bootstrap import Gateway
 from services.gateway.feeds import BusLogFeed
-from services.gateway.service import serving
+from services.gateway.serving import serving
 from services.gateway.settings import GatewaySettings
 from services.gateway.users import InMemoryUserStore, Role
 

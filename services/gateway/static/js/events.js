@@ -70,11 +70,10 @@ export function statusClass(status) {
   return `status-${String(status || "unknown").toLowerCase().replace(/[^a-z0-9-]/g, "-")}`;
 }
 
-const END_STATUS = { END_REASON_ERROR: "failed", END_REASON_CANCELLED: "cancelled" };
-
 /**
  * A list row advanced by one live event, so counts move without a refetch. The server
- * stays authoritative for what it derives (needs_attention); views refetch for that.
+ * stays authoritative for what it derives (needs_attention; the status an end sets, which
+ * the stream sends as its own `status` message); views refetch for the rest.
  */
 export function advanceSummary(row, event) {
   const body = bodyOf(event);
@@ -87,7 +86,6 @@ export function advanceSummary(row, event) {
       next.guidance_count = Number(row.guidance_count || 0) + 1;
       break;
     case "trajectory_ended":
-      next.status = END_STATUS[body.reason] || "finished";
       next.final_score = body.final_score ?? row.final_score;
       break;
     case "trajectory_cancelled":

@@ -85,6 +85,14 @@ export function showList(container, { onOpen }) {
       }
       scheduleRefetch();
     },
+    // The status an end sets, as the server derives it.
+    onStatus({ trajectory_id: id, status }) {
+      const row = rows.get(id);
+      if (row) {
+        rows.set(id, { ...row, status });
+        render();
+      }
+    },
     // List presence is either one trajectory's watchers or a map of all of them.
     onPresence(presence) {
       const watching = presence.watching ?? { [presence.trajectory_id]: presence.watchers };

@@ -16,7 +16,7 @@ function showState(state) {
  * Opens `/api/stream` (optionally for one trajectory).
  * `onOpen(reconnected)` lets a view refetch what it may have missed while away.
  */
-export function openStream(trajectoryId, { onEvent, onPresence, onOpen }) {
+export function openStream(trajectoryId, { onEvent, onPresence, onStatus, onOpen }) {
   const url = trajectoryId
     ? `/api/stream?trajectory_id=${encodeURIComponent(trajectoryId)}`
     : "/api/stream";
@@ -47,6 +47,7 @@ export function openStream(trajectoryId, { onEvent, onPresence, onOpen }) {
     });
     source.addEventListener("apollo", (message) => parse(message, onEvent));
     source.addEventListener("presence", (message) => parse(message, onPresence));
+    source.addEventListener("status", (message) => parse(message, onStatus));
     source.addEventListener("error", () => {
       if (closed) return;
       showState("reconnecting");

@@ -39,6 +39,7 @@ export function showTrajectory(container, id, me) {
   let pending = []; // stream events that arrive before the snapshot
   let loaded = false;
   let presenceSeen = false; // live presence is newer than any snapshot's watchers
+  let liveStatus = null; // the status the stream sent; newer than any snapshot's
 
   function apply(events, { live }) {
     const fresh = events.filter((event) => !seen.has(event.event_id));
@@ -76,6 +77,7 @@ export function showTrajectory(container, id, me) {
     loaded = true;
     apply(pending, { live: true });
     pending = [];
+    if (liveStatus) header.setRow({ ...header.row(), status: liveStatus });
   }
 
   const stream = openStream(id, {
@@ -88,6 +90,11 @@ export function showTrajectory(container, id, me) {
       if (presence.trajectory_id !== id) return;
       presenceSeen = true;
       header.setWatchers(presence.watchers);
+    },
+    onStatus({ trajectory_id: trajectoryId, status }) {
+      if (trajectoryId !== id) return;
+      liveStatus = status;
+      if (loaded) header.setRow({ ...header.row(), status });
     },
     // After a reconnect, the snapshot fills in whatever happened while we were away.
     onOpen(reconnected) {

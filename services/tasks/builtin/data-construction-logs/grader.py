@@ -2,7 +2,7 @@
 
 import json
 
-from services.sandbox.grader_kit import arguments, read_json_lines, report
+from services.tasks.grader_kit import arguments, read_json_lines, report
 
 OUT, HIDDEN = arguments()
 

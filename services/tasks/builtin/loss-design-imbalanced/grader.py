@@ -2,7 +2,7 @@
 
 import json
 
-from services.sandbox.grader_kit import arguments, read_label_predictions, report
+from services.tasks.grader_kit import arguments, read_label_predictions, report
 
 OUT, HIDDEN = arguments()
 

@@ -2,7 +2,7 @@
 
 import json
 
-from services.sandbox.grader_kit import MAX_BYTES, arguments, report
+from services.tasks.grader_kit import MAX_BYTES, arguments, report
 
 OUT, HIDDEN = arguments()
 

@@ -1,32 +1,24 @@
-"""The gateway process: the archive and log in, HTTP and gRPC out, until asked to stop."""
+"""The gateway's front ends at work: follow the log, then serve HTTP and gRPC until told to stop."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import asyncpg
-import structlog
 import uvicorn
 
-from services.eventlog.bus import KafkaBus
-from services.eventlog.pg_archive import PgArchive, create_pool
-from services.gateway.bootstrap import Gateway
-from services.gateway.drift import DriftRules
-from services.gateway.feeds import KafkaLogFeed, LogFeed
+from services.gateway.feeds import LogFeed
 from services.gateway.grpc_server import start_grpc_server
 from services.gateway.http_app import create_app
-from services.gateway.pg_store import PgAttentionLedger, PgUserStore
 from services.gateway.settings import GatewaySettings
-from services.runtime.observability import ObservabilityServer
-from services.tasks.packs import TaskCatalog
 
-log = structlog.get_logger(service="gateway")
+if TYPE_CHECKING:
+    from services.gateway.app import Gateway
+
 FEED_READY_TIMEOUT_S = 30.0
 
 
@@ -55,36 +47,6 @@ class Serving:
     def as_json(self) -> str:
         """The URL file's content."""
         return json.dumps({"http": self.http, "grpc": self.grpc})
-
-
-def drift_rules(settings: GatewaySettings) -> DriftRules:
-    """The drift thresholds the settings choose."""
-    return DriftRules(
-        no_progress_steps=settings.gateway_no_progress_steps,
-        stall_seconds=settings.gateway_stall_seconds,
-    )
-
-
-@contextlib.asynccontextmanager
-async def pg_gateway(settings: GatewaySettings, bus: KafkaBus) -> AsyncIterator[Gateway]:
-    """The gateway over Postgres and the bus; one pool for the archive, users and attention."""
-    pool: asyncpg.Pool = await create_pool(settings.postgres_dsn, max_size=8)
-    try:
-        archive, users = PgArchive(pool), PgUserStore(pool)
-        await archive.migrate()
-        await users.migrate()
-        yield Gateway(
-            users,
-            PgAttentionLedger(pool),
-            archive,
-            bus,
-            rules=drift_rules(settings),
-            presence_interval_s=settings.gateway_presence_interval_s,
-            secure_cookie=settings.gateway_secure_cookie,
-            tasks=TaskCatalog.with_builtins(settings.gateway_task_dirs),
-        )
-    finally:
-        await pool.close()
 
 
 async def _refresh_drift(gateway: Gateway, every_s: float) -> None:
@@ -143,31 +105,3 @@ async def serving(
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write so that a reader (the supervisor) never sees half a file."""
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-async def run(settings: GatewaySettings, stop: asyncio.Event) -> None:
-    """Run the gateway until `stop` is set."""
-    async with (
-        KafkaBus(settings.kafka, client_id="apollo-gateway") as bus,
-        pg_gateway(settings, bus) as gateway,
-        serving(gateway, KafkaLogFeed(settings.kafka), settings) as served,
-    ):
-        health = ObservabilityServer(
-            settings.metrics_port, lambda: served.healthy() and bus.healthy
-        )
-        health.start()
-        try:
-            if settings.gateway_url_file is not None:
-                write_atomically(settings.gateway_url_file, served.as_json())
-            log.info("gateway started", http=served.http, grpc=served.grpc, metrics=health.port)
-            print(f"gateway_url={served.http} grpc={served.grpc}", flush=True)
-            await stop.wait()
-        finally:
-            health.stop()

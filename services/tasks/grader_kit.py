@@ -1,7 +1,7 @@
 """What every hidden grader shares: its arguments, capped reads of untrusted outputs, scoring.
 
 A grader runs as `python grader.py OUTPUTS HIDDEN` outside the sandbox and prints one JSON
-object with a "score"; see grading.py.
+object with a "score"; see services/sandbox/grading.py.
 """
 
 from __future__ import annotations

@@ -1,27 +1,23 @@
-"""Turning one batch of Kafka messages into one archive transaction."""
+"""The recorder's handler: a batch of messages in, one archive transaction and dead letters out."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
+import structlog
 from google.protobuf.message import DecodeError
 
 from apollo.v1 import deadletter_pb2
 from services.eventlog.archive import EventArchive
 from services.eventlog.codec import RejectedMessage, decode
-from services.eventlog.deadletter import parse_dead_letter
+from services.eventlog.deadletter import dead_letter_for, parse_dead_letter
+from services.eventlog.positioned import LogMessage
 from services.eventlog.topics import DEADLETTER
+from services.recorder import metrics
+from services.recorder.ports import RawPublisher
 
-
-@dataclass(frozen=True)
-class Message:
-    """What the recorder needs of a Kafka message."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
+log = structlog.get_logger(service="recorder")
 
 
 @dataclass
@@ -30,11 +26,24 @@ class Batch:
 
     events: list = field(default_factory=list)
     dead_letters: list[deadletter_pb2.DeadLetter] = field(default_factory=list)
-    rejected: list[tuple[Message, RejectedMessage]] = field(default_factory=list)
+    rejected: list[tuple[LogMessage, RejectedMessage]] = field(default_factory=list)
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
-def sort_batch(messages: list[Message]) -> Batch:
+async def record_batch(
+    messages: list[LogMessage], archive: EventArchive, publisher: RawPublisher, group: str
+) -> None:
+    """Dead-letter what cannot be decoded, then archive the rest with the offsets after it."""
+    started = time.perf_counter()
+    batch = sort_batch(messages)
+    await dead_letter_rejects(batch, publisher, group)
+    added = await archive_batch(archive, batch, group)
+    metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+    metrics.ARCHIVED.inc(added)
+    metrics.DUPLICATES.inc(len(batch.events) - added)
+
+
+def sort_batch(messages: list[LogMessage]) -> Batch:
     """Decode each message; dead letters are archived as such, rejects set aside."""
     batch = Batch()
     for message in messages:
@@ -49,7 +58,7 @@ def sort_batch(messages: list[Message]) -> Batch:
     return batch
 
 
-def _parse_dead_letter(message: Message) -> deadletter_pb2.DeadLetter:
+def _parse_dead_letter(message: LogMessage) -> deadletter_pb2.DeadLetter:
     try:
         letter = parse_dead_letter(message.value or b"")
     except DecodeError:  # a broken dead letter is kept, raw, as a dead letter of its own
@@ -61,6 +70,21 @@ def _parse_dead_letter(message: Message) -> deadletter_pb2.DeadLetter:
         letter.partition = message.partition
         letter.offset = message.offset
     return letter
+
+
+async def dead_letter_rejects(batch: Batch, publisher: RawPublisher, group: str) -> None:
+    """Publish a dead letter for each rejected message (the recorder archives it on reading it)."""
+    for message, rejection in batch.rejected:
+        letter = dead_letter_for(message, rejection, group)
+        await publisher.publish_raw(DEADLETTER.name, message.key, letter.SerializeToString())
+        metrics.DEAD_LETTERS.labels(rejection.error_class).inc()
+        log.warning(
+            "dead-lettered",
+            topic=message.topic,
+            offset=message.offset,
+            error_class=rejection.error_class,
+            reason=rejection.reason,
+        )
 
 
 async def archive_batch(archive: EventArchive, batch: Batch, group: str) -> int:

@@ -1,0 +1,1 @@
+"""The action judge: rules as data decide which actions to mask in training (pure core)."""

@@ -1,0 +1,108 @@
+"""The trajectories the live judge follows: their folded state and which actions it judged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from apollo.v1 import events_pb2 as pb
+from services.judge.ruleset import Ruleset
+from services.judge.steps import step_view
+from services.judge.verdicts import ActionVerdict, judge_action, ready_positions
+from services.trajectory.fold import LOG_KINDS, apply, fold
+from services.trajectory.state import Trajectory
+
+
+@dataclass(frozen=True, slots=True)
+class DueVerdict:
+    """A verdict ready to publish, and the ActionProposed it is about."""
+
+    action: pb.Event
+    verdict: ActionVerdict
+
+
+@dataclass(slots=True)
+class _Followed:
+    state: Trajectory
+    # Action ids whose verdict under the active ruleset is published.
+    judged: set[str] = field(default_factory=set)
+
+    @property
+    def pending(self) -> int:
+        return len(self.state.steps) - len(self.judged)
+
+
+class FollowedTrajectories:
+    """Folds each trajectory's events and says which of its actions are due for a verdict."""
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.ruleset = ruleset
+        self._followed: dict[str, _Followed] = {}
+        # Over and fully judged: a late redelivery must not start them afresh.
+        self._done: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self._followed)
+
+    def knows(self, trajectory_id: str) -> bool:
+        """Whether the trajectory is followed or already done with."""
+        return trajectory_id in self._followed or trajectory_id in self._done
+
+    def restore(self, trajectory_id: str, recorded: Iterable[pb.Event]) -> int:
+        """Follow a trajectory from its recorded events (its log, and the verdicts already
+        given); returns its pending actions."""
+        recorded = list(recorded)
+        log = [event for event in recorded if event.WhichOneof("body") in LOG_KINDS]
+        judged = {
+            event.action_judged.action_id
+            for event in recorded
+            if event.HasField("action_judged")
+            and event.action_judged.ruleset_version == self.ruleset.version
+        }
+        followed = _Followed(fold(log, trajectory_id), judged)
+        self._followed[trajectory_id] = followed
+        self._forget_if_done(trajectory_id)
+        return followed.pending
+
+    def apply(self, event: pb.Event) -> int | None:
+        """Fold one log event; the change in pending actions, None if the trajectory is done."""
+        trajectory_id = event.trajectory_id
+        if not trajectory_id or trajectory_id in self._done:
+            return None
+        followed = self._followed.setdefault(
+            trajectory_id, _Followed(Trajectory(trajectory_id=trajectory_id))
+        )
+        before = followed.pending
+        # `apply` copies the state's step tuple: O(steps) per event, as in every follower.
+        followed.state = apply(followed.state, event)
+        return followed.pending - before
+
+    def due(self, trajectory_id: str) -> list[DueVerdict]:
+        """The verdicts on the actions whose lookahead window is in and that lack one."""
+        followed = self._followed.get(trajectory_id)
+        if followed is None:
+            return []
+        state = followed.state
+        # Rebuilding the view costs O(steps), and only events that can make an action ready
+        # pay it (a proposal, an observation, the end): O(steps) per step, not per event.
+        view = step_view(state)
+        return [
+            DueVerdict(state.steps[position].action, judge_action(view, position, self.ruleset))
+            for position in ready_positions(view, self.ruleset.lookahead)
+            if state.steps[position].action_id not in followed.judged
+        ]
+
+    def record_published(self, trajectory_id: str, action_ids: Iterable[str]) -> int:
+        """Record published verdicts (maybe none); returns how many were new. Forgets the
+        trajectory once it is over with every action judged."""
+        followed = self._followed[trajectory_id]
+        before = len(followed.judged)
+        followed.judged.update(action_ids)
+        self._forget_if_done(trajectory_id)
+        return len(followed.judged) - before
+
+    def _forget_if_done(self, trajectory_id: str) -> None:
+        followed = self._followed[trajectory_id]
+        if followed.state.is_over and followed.pending == 0:
+            del self._followed[trajectory_id]
+            self._done.add(trajectory_id)

@@ -1,0 +1,116 @@
+"""Judging actions under a ruleset: verdicts, their ActionJudged events, and readiness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from apollo.v1 import events_pb2 as pb
+from services.judge.rules import Case, Reason, Rule, Verdict
+from services.judge.ruleset import RULE_KINDS, Ruleset
+from services.judge.steps import StepView
+from services.trajectory.derived_ids import derived_event_id
+
+_VERDICT_PROTO = {Verdict.KEEP: pb.VERDICT_KEEP, Verdict.MASK: pb.VERDICT_MASK}
+
+
+@dataclass(frozen=True, slots=True)
+class ActionVerdict:
+    """The judge's verdict on one action under one ruleset version."""
+
+    action_id: str
+    step_index: int
+    ruleset_version: str
+    verdict: Verdict
+    # Every rule that fired, mask and keep rules alike, in ruleset order.
+    reasons: tuple[Reason, ...]
+
+    def to_proto(self) -> pb.ActionJudged:
+        """The ActionJudged body of this verdict."""
+        return pb.ActionJudged(
+            action_id=self.action_id,
+            step_index=self.step_index,
+            ruleset_version=self.ruleset_version,
+            verdict=_VERDICT_PROTO[self.verdict],
+            reasons=[
+                pb.JudgeReason(
+                    rule_id=reason.rule_id,
+                    detail=reason.detail,
+                    evidence_step_indices=list(reason.evidence_steps),
+                    quote=reason.quote,
+                )
+                for reason in self.reasons
+            ],
+        )
+
+
+def verdict_event_id(action: pb.Event, ruleset_version: str) -> str:
+    """The event_id of the verdict on `action` under a version: the same on every re-run."""
+    return derived_event_id(action.occurred_at, "action_judged", action.event_id, ruleset_version)
+
+
+def judge_trajectory(view: StepView, ruleset: Ruleset) -> list[ActionVerdict]:
+    """The verdicts on every action of a trajectory, in step order."""
+    judging = _Judging(view, ruleset)
+    return [judging.verdict(position) for position in range(len(view.steps))]
+
+
+def judge_action(view: StepView, position: int, ruleset: Ruleset) -> ActionVerdict:
+    """The verdict on the action at `position` in the view's steps."""
+    return _Judging(view, ruleset).verdict(position)
+
+
+def ready_positions(view: StepView, lookahead: int) -> tuple[int, ...]:
+    """Positions of the actions whose lookahead window is complete in the log.
+
+    A step's guidance is known once the next action is proposed (guidance is delivered
+    at the step boundary), so judging the action at `p` waits for its next `lookahead`
+    steps to be observed and the step after them to be proposed, or for the end.
+    """
+    steps = view.steps
+    if view.ended:
+        return tuple(range(len(steps)))
+    observed = 0
+    while observed < len(steps) and steps[observed].observation is not None:
+        observed += 1
+    # The window of `p` is steps p..p+lookahead, all observed, and a proposed step after it.
+    last_ready = min(observed - 1, len(steps) - 2) - lookahead
+    return tuple(range(last_ready + 1)) if last_ready >= 0 else ()
+
+
+class _Judging:
+    """One judging pass; remembers the base verdicts that propagation asks for."""
+
+    def __init__(self, view: StepView, ruleset: Ruleset) -> None:
+        self.view = view
+        self.ruleset = ruleset
+        self.base = [rule for rule in ruleset.rules if not rule.propagating]
+        self.propagating = [rule for rule in ruleset.rules if rule.propagating]
+        self.masking = {rule.id for rule in ruleset.rules if rule.verdict is Verdict.MASK}
+        self.base_reasons: dict[int, tuple[Reason, ...]] = {}
+
+    def verdict(self, position: int) -> ActionVerdict:
+        """The verdict on the action at `position`."""
+        reasons = self._base_reasons(position) + self._fired(position, self.propagating)
+        step = self.view.steps[position]
+        masked = any(reason.rule_id in self.masking for reason in reasons)
+        return ActionVerdict(
+            action_id=step.action_id,
+            step_index=step.index,
+            ruleset_version=self.ruleset.version,
+            verdict=Verdict.MASK if masked else Verdict.KEEP,
+            reasons=reasons,
+        )
+
+    def _base_masked(self, position: int) -> bool:
+        return any(reason.rule_id in self.masking for reason in self._base_reasons(position))
+
+    def _base_reasons(self, position: int) -> tuple[Reason, ...]:
+        if position not in self.base_reasons:
+            self.base_reasons[position] = self._fired(position, self.base)
+        return self.base_reasons[position]
+
+    def _fired(self, position: int, rules: list[Rule]) -> tuple[Reason, ...]:
+        case = Case(self.view, position, self._base_masked)
+        return tuple(
+            reason for rule in rules if (reason := RULE_KINDS[rule.kind].check(case, rule))
+        )

@@ -1,0 +1,49 @@
+"""Building a backend from its spec string, with defaults from the environment's settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.llm.port import FatalBackendError, ModelBackend
+from services.llm.settings import model_backend_settings
+
+
+def backend_from_spec(spec: str, **options: Any) -> ModelBackend:
+    """Build a backend from "local", "scripted:NAME", "anthropic:MODEL" or "openai:MODEL".
+
+    Options go to the backend's constructor (e.g. `calls=` for scripted, `base_url=`,
+    `api_key=`); keys and endpoints not given come from ModelBackendSettings.
+    """
+    kind, _, model = spec.partition(":")
+    # Adapters are imported here, not at the top, so that importing the port loads no SDK,
+    # no torch, and no adapter that imports the port back.
+    if kind == "local":
+        from services.llm.local import LocalBackend
+
+        return LocalBackend(**options)
+    if kind == "scripted":
+        from services.llm.scripted import ScriptedBackend
+
+        if "calls" not in options:
+            raise FatalBackendError(f"{spec!r} needs calls=[ScriptedCall(...), ...] to replay")
+        return ScriptedBackend(name=model or "scripted", **options)
+    if not model:
+        raise FatalBackendError(f"backend spec {spec!r} names no model; write {kind}:MODEL")
+    if kind == "anthropic":
+        from services.llm.anthropic_messages import AnthropicBackend
+
+        settings = model_backend_settings()
+        options.setdefault("api_key", settings.anthropic_api_key.get_secret_value())
+        options.setdefault("base_url", settings.anthropic_base_url)
+        return AnthropicBackend(model=model, **options)
+    if kind == "openai":
+        from services.llm.openai_chat import OpenAIBackend
+
+        settings = model_backend_settings()
+        options.setdefault("api_key", settings.openai_api_key.get_secret_value())
+        options.setdefault("base_url", settings.openai_base_url)
+        return OpenAIBackend(model=model, **options)
+    raise FatalBackendError(
+        f"unknown backend {kind!r} in {spec!r}; use local, scripted:NAME, anthropic:MODEL "
+        "or openai:MODEL"
+    )

@@ -1,0 +1,25 @@
+"""Which services the embedded stack starts: all of them, or those APOLLO_SERVICES names."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.cli.stack.processes import KNOWN_SERVICES, UnknownService, chosen_services
+
+pytestmark = pytest.mark.timeout(10)
+
+
+def test_without_apollo_services_every_service_starts_in_order(monkeypatch) -> None:
+    monkeypatch.delenv("APOLLO_SERVICES", raising=False)
+    assert chosen_services() == list(KNOWN_SERVICES)
+
+
+def test_apollo_services_narrows_them_in_start_order(monkeypatch) -> None:
+    monkeypatch.setenv("APOLLO_SERVICES", "policy,recorder")
+    assert chosen_services() == ["recorder", "policy"]
+
+
+def test_a_service_the_stack_does_not_have_is_an_error(monkeypatch) -> None:
+    monkeypatch.setenv("APOLLO_SERVICES", "recorder,judge")
+    with pytest.raises(UnknownService, match="unknown services: judge; the stack has recorder"):
+        chosen_services()
