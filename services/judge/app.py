@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.eventlog.bus import KafkaBus
 from services.eventlog.pg_archive import PgArchive
-from services.eventlog.processed import PgProcessedEvents
+from services.eventlog.pg_processed import PgProcessedEvents
 from services.judge.history import ArchiveHistory
 from services.judge.ruleset import RulesetError, load_ruleset
 from services.judge.service import JudgeService
