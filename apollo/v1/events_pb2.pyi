@@ -31,6 +31,12 @@ class Verdict(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     VERDICT_UNSPECIFIED: _ClassVar[Verdict]
     VERDICT_KEEP: _ClassVar[Verdict]
     VERDICT_MASK: _ClassVar[Verdict]
+
+class StepLabel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STEP_LABEL_UNSPECIFIED: _ClassVar[StepLabel]
+    STEP_LABEL_KEEP: _ClassVar[StepLabel]
+    STEP_LABEL_MASK: _ClassVar[StepLabel]
 GUIDANCE_KIND_UNSPECIFIED: GuidanceKind
 GUIDANCE_KIND_ADVICE: GuidanceKind
 GUIDANCE_KIND_KNOWLEDGE: GuidanceKind
@@ -44,9 +50,12 @@ END_REASON_CANCELLED: EndReason
 VERDICT_UNSPECIFIED: Verdict
 VERDICT_KEEP: Verdict
 VERDICT_MASK: Verdict
+STEP_LABEL_UNSPECIFIED: StepLabel
+STEP_LABEL_KEEP: StepLabel
+STEP_LABEL_MASK: StepLabel
 
 class Event(_message.Message):
-    __slots__ = ("event_id", "trajectory_id", "occurred_at", "source", "causation_id", "schema_version", "trajectory_started", "action_proposed", "observation_recorded", "guidance_submitted", "summary_requested", "context_summarized", "trajectory_ended", "trajectory_cancelled", "action_judged", "dataset_built", "checkpoint_saved", "evaluation_scored")
+    __slots__ = ("event_id", "trajectory_id", "occurred_at", "source", "causation_id", "schema_version", "trajectory_started", "action_proposed", "observation_recorded", "guidance_submitted", "summary_requested", "context_summarized", "trajectory_ended", "trajectory_cancelled", "action_judged", "dataset_built", "checkpoint_saved", "evaluation_scored", "step_labeled")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TRAJECTORY_ID_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +74,7 @@ class Event(_message.Message):
     DATASET_BUILT_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_SAVED_FIELD_NUMBER: _ClassVar[int]
     EVALUATION_SCORED_FIELD_NUMBER: _ClassVar[int]
+    STEP_LABELED_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     trajectory_id: str
     occurred_at: _timestamp_pb2.Timestamp
@@ -83,7 +93,8 @@ class Event(_message.Message):
     dataset_built: DatasetBuilt
     checkpoint_saved: CheckpointSaved
     evaluation_scored: EvaluationScored
-    def __init__(self, event_id: _Optional[str] = ..., trajectory_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[_Union[Source, _Mapping]] = ..., causation_id: _Optional[str] = ..., schema_version: _Optional[int] = ..., trajectory_started: _Optional[_Union[TrajectoryStarted, _Mapping]] = ..., action_proposed: _Optional[_Union[ActionProposed, _Mapping]] = ..., observation_recorded: _Optional[_Union[ObservationRecorded, _Mapping]] = ..., guidance_submitted: _Optional[_Union[GuidanceSubmitted, _Mapping]] = ..., summary_requested: _Optional[_Union[SummaryRequested, _Mapping]] = ..., context_summarized: _Optional[_Union[ContextSummarized, _Mapping]] = ..., trajectory_ended: _Optional[_Union[TrajectoryEnded, _Mapping]] = ..., trajectory_cancelled: _Optional[_Union[TrajectoryCancelled, _Mapping]] = ..., action_judged: _Optional[_Union[ActionJudged, _Mapping]] = ..., dataset_built: _Optional[_Union[DatasetBuilt, _Mapping]] = ..., checkpoint_saved: _Optional[_Union[CheckpointSaved, _Mapping]] = ..., evaluation_scored: _Optional[_Union[EvaluationScored, _Mapping]] = ...) -> None: ...
+    step_labeled: StepLabeled
+    def __init__(self, event_id: _Optional[str] = ..., trajectory_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[_Union[Source, _Mapping]] = ..., causation_id: _Optional[str] = ..., schema_version: _Optional[int] = ..., trajectory_started: _Optional[_Union[TrajectoryStarted, _Mapping]] = ..., action_proposed: _Optional[_Union[ActionProposed, _Mapping]] = ..., observation_recorded: _Optional[_Union[ObservationRecorded, _Mapping]] = ..., guidance_submitted: _Optional[_Union[GuidanceSubmitted, _Mapping]] = ..., summary_requested: _Optional[_Union[SummaryRequested, _Mapping]] = ..., context_summarized: _Optional[_Union[ContextSummarized, _Mapping]] = ..., trajectory_ended: _Optional[_Union[TrajectoryEnded, _Mapping]] = ..., trajectory_cancelled: _Optional[_Union[TrajectoryCancelled, _Mapping]] = ..., action_judged: _Optional[_Union[ActionJudged, _Mapping]] = ..., dataset_built: _Optional[_Union[DatasetBuilt, _Mapping]] = ..., checkpoint_saved: _Optional[_Union[CheckpointSaved, _Mapping]] = ..., evaluation_scored: _Optional[_Union[EvaluationScored, _Mapping]] = ..., step_labeled: _Optional[_Union[StepLabeled, _Mapping]] = ...) -> None: ...
 
 class Source(_message.Message):
     __slots__ = ("service", "version")
@@ -387,6 +398,20 @@ class ActionJudged(_message.Message):
     reasons: _containers.RepeatedCompositeFieldContainer[JudgeReason]
     judge_model: ModelSpec
     def __init__(self, action_id: _Optional[str] = ..., step_index: _Optional[int] = ..., ruleset_version: _Optional[str] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., reasons: _Optional[_Iterable[_Union[JudgeReason, _Mapping]]] = ..., judge_model: _Optional[_Union[ModelSpec, _Mapping]] = ...) -> None: ...
+
+class StepLabeled(_message.Message):
+    __slots__ = ("action_id", "step_index", "label", "annotator", "note")
+    ACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    action_id: str
+    step_index: int
+    label: StepLabel
+    annotator: str
+    note: str
+    def __init__(self, action_id: _Optional[str] = ..., step_index: _Optional[int] = ..., label: _Optional[_Union[StepLabel, str]] = ..., annotator: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
 class DatasetBuilt(_message.Message):
     __slots__ = ("dataset_id", "ruleset_version", "trajectory_ids", "react_samples", "summary_samples", "dropped_samples", "format", "artifact")

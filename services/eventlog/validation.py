@@ -49,6 +49,11 @@ def _check_body(kind: str, event: pb.Event) -> None:
         _require(body.action_id != "", "action_judged needs action_id")
         _require(body.ruleset_version != "", "action_judged needs ruleset_version")
         _require(body.verdict != pb.VERDICT_UNSPECIFIED, "action_judged needs a verdict")
+    elif kind == "step_labeled":
+        body = event.step_labeled
+        _require(body.action_id != "", "step_labeled needs action_id")
+        _require(body.label != pb.STEP_LABEL_UNSPECIFIED, "step_labeled needs a label")
+        _require(body.annotator != "", "step_labeled needs an annotator")
 
 
 def validate(event: pb.Event) -> None:

@@ -1,4 +1,5 @@
-"""The gateway's commands: submit guidance, cancel, start; shared by HTTP and gRPC."""
+"""The gateway's commands: submit guidance, label a step, cancel, start; shared by HTTP
+and gRPC."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from services.trajectory import Trajectory
 SERVICE = "gateway"
 MAX_GUIDANCE_CHARS = 20_000
 MAX_FLAGGED_STEPS = 1_000
+MAX_LABEL_NOTE_CHARS = 2_000
 # The largest step index a uint32 field can carry.
 MAX_STEP_INDEX = 2**32 - 1
 GUIDANCE_KINDS: dict[str, int] = {
@@ -24,6 +26,7 @@ GUIDANCE_KINDS: dict[str, int] = {
     "knowledge": pb.GUIDANCE_KIND_KNOWLEDGE,
     "correction": pb.GUIDANCE_KIND_CORRECTION,
 }
+STEP_LABELS: dict[str, int] = {"keep": pb.STEP_LABEL_KEEP, "mask": pb.STEP_LABEL_MASK}
 
 
 class UnknownTrajectory(LookupError):
@@ -36,6 +39,10 @@ class TrajectoryAlreadyEnded(RuntimeError):
 
 class InvalidGuidance(ValueError):
     """Guidance that cannot be delivered as given."""
+
+
+class UnknownStep(LookupError):
+    """The trajectory has no action at this step."""
 
 
 class UnknownTask(LookupError):
@@ -52,6 +59,17 @@ class GuidanceRequest:
     kind: str
     flag_steps: tuple[int, ...]
     channel: str
+
+
+@dataclass(frozen=True)
+class LabelRequest:
+    """One annotator's keep/mask label of one step, with an optional note."""
+
+    trajectory_id: str
+    annotator: str
+    step_index: int
+    label: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +134,32 @@ class Control:
         event = new_event(body, trajectory_id=request.trajectory_id, service=SERVICE)
         await self._bus.publish(event)
         metrics.GUIDANCE_SUBMITTED.labels(request.kind, request.channel).inc()
+        return event.event_id
+
+    async def label_step(self, request: LabelRequest) -> str:
+        """Publish StepLabeled about the step's newest action; return its event_id.
+
+        Ended trajectories can be labelled too: that is where the judge is calibrated.
+        """
+        state = await self._live.state(request.trajectory_id)
+        if state is None:
+            raise UnknownTrajectory(f"no trajectory {request.trajectory_id!r}")
+        # A retried step has several actions; the newest is the one the run went on with.
+        actions = [step.action_id for step in state.steps if step.index == request.step_index]
+        if not actions:
+            raise UnknownStep(
+                f"trajectory {request.trajectory_id!r} has no action at step {request.step_index}"
+            )
+        body = pb.StepLabeled(
+            action_id=actions[-1],
+            step_index=request.step_index,
+            label=STEP_LABELS[request.label],
+            annotator=request.annotator,
+            note=request.note,
+        )
+        event = new_event(body, trajectory_id=request.trajectory_id, service=SERVICE)
+        await self._bus.publish(event)
+        metrics.STEP_LABELS.labels(request.label).inc()
         return event.event_id
 
     async def cancel(self, trajectory_id: str, requested_by: str, reason: str) -> str:

@@ -1,4 +1,5 @@
-"""Where the live log comes from: a group-less Kafka tail, or a bus subscription in tests."""
+"""Where the live log and verdicts come from: a group-less Kafka tail, or a bus subscription
+in tests."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ from services.eventlog.codec import RejectedMessage, decode
 from services.eventlog.kafka.readers import KafkaReader
 from services.eventlog.positioned import StartAt, reading
 from services.eventlog.subscription import AckPolicy, Bus, Delivery, Subscription
-from services.eventlog.topics import TRAJECTORIES
+from services.eventlog.topics import TRAJECTORIES, VERDICTS
 
 OnEvent = Callable[[pb.Event], Awaitable[None]]
 log = structlog.get_logger(service="gateway")
+# The timeline shows the run and its verdicts, so the feed follows both topics.
+LIVE_TOPICS = (TRAJECTORIES.name, VERDICTS.name)
 
 
 class LogFeed(Protocol):
-    """Delivers new trajectory-log events to a callback until cancelled."""
+    """Delivers new trajectory-log and verdict events to a callback until cancelled."""
 
     ready: asyncio.Event
 
@@ -30,7 +33,8 @@ class LogFeed(Protocol):
 
 
 class KafkaLogFeed:
-    """A group-less tail of the log: commits nothing and never steals partitions from services."""
+    """A group-less tail of the log and the verdicts: commits nothing and never steals
+    partitions from services."""
 
     def __init__(self, bootstrap: str) -> None:
         self._bootstrap = bootstrap
@@ -39,7 +43,7 @@ class KafkaLogFeed:
     async def run(self, on_event: OnEvent) -> None:
         """Follow the log from its current end; set `ready` once positioned."""
         reader = KafkaReader(self._bootstrap, client_id="apollo-gateway-live", fetch_max_wait_ms=20)
-        async with reading(reader, [TRAJECTORIES.name], otherwise=StartAt.END):
+        async with reading(reader, list(LIVE_TOPICS), otherwise=StartAt.END):
             self.ready.set()
             while True:
                 fetched = await reader.fetch(max_records=500, timeout_ms=200)
@@ -52,7 +56,8 @@ class KafkaLogFeed:
 
 
 class BusLogFeed:
-    """The log through a bus subscription of its own group (for the in-memory bus)."""
+    """The log and the verdicts through a bus subscription of its own group (for the
+    in-memory bus)."""
 
     def __init__(self, bus: Bus) -> None:
         self._bus = bus
@@ -68,7 +73,7 @@ class BusLogFeed:
         await self._bus.subscribe(
             Subscription(
                 name="gateway-live",
-                topics=(TRAJECTORIES.name,),
+                topics=LIVE_TOPICS,
                 group=group,
                 handler=handle,
                 ack=AckPolicy.AT_MOST_ONCE,

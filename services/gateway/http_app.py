@@ -11,7 +11,13 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.gateway import http_routes, http_stream, metrics
-from services.gateway.control import TrajectoryAlreadyEnded, UnknownTask, UnknownTrajectory
+from services.gateway.control import (
+    TrajectoryAlreadyEnded,
+    UnknownStep,
+    UnknownTask,
+    UnknownTrajectory,
+)
+from services.gateway.verdicts import UnknownRulesetVersion
 from services.tasks.starting import BadPolicy
 
 if TYPE_CHECKING:
@@ -29,6 +35,8 @@ SECURITY_HEADERS = {
 }
 _ERRORS: dict[type[Exception], int] = {
     UnknownTrajectory: status.HTTP_404_NOT_FOUND,
+    UnknownStep: status.HTTP_404_NOT_FOUND,
+    UnknownRulesetVersion: status.HTTP_404_NOT_FOUND,
     TrajectoryAlreadyEnded: status.HTTP_409_CONFLICT,
     UnknownTask: status.HTTP_422_UNPROCESSABLE_CONTENT,
     BadPolicy: status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -40,7 +48,10 @@ def create_app(gateway: Gateway, health: HealthCheck = lambda: True) -> FastAPI:
     app = FastAPI(
         title="Apollo gateway",
         version="1",
-        description="Watch trajectories, give asynchronous guidance, start and stop runs.",
+        description=(
+            "Watch trajectories and their verdicts, give asynchronous guidance, label steps, "
+            "start and stop runs."
+        ),
         docs_url=None,
         redoc_url=None,
     )

@@ -10,6 +10,7 @@ from services.gateway.attention import MAX_HEARTBEAT_SECONDS
 from services.gateway.control import (
     MAX_FLAGGED_STEPS,
     MAX_GUIDANCE_CHARS,
+    MAX_LABEL_NOTE_CHARS,
     MAX_STEP_INDEX,
     check_guidance,
 )
@@ -92,6 +93,48 @@ class GuidanceIn(_Body):
         # The same rules as gRPC, so both channels refuse the same input with the same words.
         check_guidance(self.text, self.kind, self.flag_steps)
         return self
+
+
+class StepLabelIn(_Body):
+    """An annotator's label of one step: keep it in training, or mask it."""
+
+    step_index: int = Field(ge=0, le=MAX_STEP_INDEX, description="The labelled step (from 0)")
+    label: Literal["keep", "mask"]
+    note: str = Field(default="", max_length=MAX_LABEL_NOTE_CHARS, description="Why, optional")
+
+
+class JudgeReasonOut(BaseModel):
+    """One rule that fired, with its evidence."""
+
+    rule_id: str
+    detail: str
+    evidence_step_indices: list[int] = Field(description="The steps the rule looked at")
+    quote: str = Field(description="A short quote that made the rule fire")
+
+
+class VerdictOut(BaseModel):
+    """The verdict on one action under one ruleset version."""
+
+    action_id: str
+    step_index: int
+    verdict: Literal["keep", "mask"]
+    reasons: list[JudgeReasonOut]
+
+
+class RulesetJudgementOut(BaseModel):
+    """A ruleset version that judged the trajectory."""
+
+    ruleset_version: str
+    actions_judged: int
+    actions_masked: int
+
+
+class TrajectoryVerdictsOut(BaseModel):
+    """The verdicts of one ruleset version, and every version that judged the trajectory."""
+
+    ruleset_version: str | None = Field(description="The version shown; null if none judged it")
+    versions: list[RulesetJudgementOut] = Field(description="Newest first")
+    verdicts: list[VerdictOut] = Field(description="In step order")
 
 
 class EventId(BaseModel):

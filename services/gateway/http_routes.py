@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
 from apollo.v1 import events_pb2 as pb
 from services.gateway import metrics, views
-from services.gateway.control import GuidanceRequest, StartRequest
+from services.gateway.control import GuidanceRequest, LabelRequest, StartRequest
 from services.gateway.http_auth import SESSION_COOKIE, channel, require, unauthenticated
 from services.gateway.http_models import (
     AttentionIn,
@@ -20,11 +20,14 @@ from services.gateway.http_models import (
     Problem,
     SessionLogin,
     StartIn,
+    StepLabelIn,
     TrajectoryDetail,
     TrajectoryId,
     TrajectorySummary,
+    TrajectoryVerdictsOut,
 )
 from services.gateway.users import Role, User
+from services.gateway.verdicts import TrajectoryVerdicts
 
 router = APIRouter(prefix="/api")
 Viewer = Annotated[User, Depends(require(Role.VIEWER))]
@@ -82,6 +85,45 @@ async def get_trajectory(trajectory_id: str, user: Viewer, request: Request) -> 
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no trajectory {trajectory_id!r}")
     events = [record.event for record in await gateway.archive.events(trajectory_id)]
     return views.detail(row, events, gateway.live, gateway.presence)
+
+
+@router.get(
+    "/trajectories/{trajectory_id}/verdicts",
+    responses={404: {"description": "Unknown id, or a ruleset version that did not judge it"}},
+)
+async def get_verdicts(
+    trajectory_id: str,
+    user: Viewer,
+    request: Request,
+    ruleset: Annotated[
+        str | None, Query(max_length=200, description="A ruleset version; the newest if absent")
+    ] = None,
+) -> TrajectoryVerdictsOut:
+    """The verdicts of one ruleset version on the trajectory, and the versions that judged it."""
+    gateway = _gateway(request)
+    if await gateway.archive.trajectory(trajectory_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no trajectory {trajectory_id!r}")
+    records = await gateway.archive.events(trajectory_id)
+    return TrajectoryVerdicts(records).as_json(ruleset or None)
+
+
+@router.post(
+    "/trajectories/{trajectory_id}/labels",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={404: {"description": "Unknown id, or no action at that step"}},
+)
+async def label_step(
+    trajectory_id: str, body: StepLabelIn, user: Annotator, request: Request
+) -> EventId:
+    """Label a step keep or mask, for calibrating the judge (the newest label wins)."""
+    command = LabelRequest(
+        trajectory_id=trajectory_id,
+        annotator=user.name,
+        step_index=body.step_index,
+        label=body.label,
+        note=body.note,
+    )
+    return EventId(event_id=await _gateway(request).control.label_step(command))
 
 
 @router.post(

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.archive import EventArchive
+from services.eventlog.events import body_kind
 from services.gateway import metrics
 from services.gateway.drift import DriftRules, attention_reasons
 from services.trajectory import Trajectory, apply, fold
+from services.trajectory.fold import LOG_KINDS
 
 Clock = Callable[[], datetime]
 # Live events of a trajectory still loading from the archive; bounded against a flood.
@@ -28,7 +30,11 @@ class LiveStream:
 
     def offer(self, event: pb.Event) -> None:
         """Queue the event if this stream follows its trajectory."""
-        if self.trajectory_id not in (None, event.trajectory_id):
+        if self.trajectory_id is None:
+            # The list shows runs, not verdicts; a backfill's burst must not overflow it.
+            if body_kind(event) not in LOG_KINDS:
+                return
+        elif self.trajectory_id != event.trajectory_id:
             return
         try:
             self.queue.put_nowait(event)
@@ -64,6 +70,14 @@ class LiveLog:
 
     async def on_event(self, event: pb.Event) -> None:
         """Take one live event: update its trajectory's state, then offer it to every stream."""
+        # Verdicts and labels change no state, so they load no trajectory (a backfill
+        # judges many ended ones).
+        if body_kind(event) in LOG_KINDS:
+            self._fold(event)
+        for stream in list(self._streams):
+            stream.offer(event)
+
+    def _fold(self, event: pb.Event) -> None:
         tid = event.trajectory_id
         if tid in self._states:
             self._keep(apply(self._states[tid], event))
@@ -73,8 +87,6 @@ class LiveLog:
             del early[:-_EARLY_LIMIT]
             if tid not in self._loading:
                 self._loading[tid] = asyncio.create_task(self._load(tid))
-        for stream in list(self._streams):
-            stream.offer(event)
 
     async def state(self, trajectory_id: str) -> Trajectory | None:
         """The trajectory's state from the archive and the live log; None if neither knows it."""

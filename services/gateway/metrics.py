@@ -12,6 +12,9 @@ GUIDANCE_SUBMITTED = Counter(
     "GuidanceSubmitted events published, by kind and channel",
     ["kind", "channel"],
 )
+STEP_LABELS = Counter(
+    "apollo_gateway_step_labels_total", "StepLabeled events published, by label", ["label"]
+)
 WATCHERS = Gauge("apollo_gateway_watchers", "Open live streams (SSE and gRPC watches)")
 ATTENTION_SECONDS = Counter(
     "apollo_gateway_attention_seconds_total", "Annotator attention time recorded, in seconds"

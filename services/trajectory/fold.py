@@ -17,8 +17,9 @@ from services.trajectory.state import (
     status_after_end,
 )
 
-# The body kinds of the trajectory log; verdicts and training events live on other
-# topics and say nothing about the run itself.
+# The body kinds that make a trajectory's state. Verdicts and training events live on
+# other topics, and step labels (on the log, for calibrating the judge) say nothing about
+# the run itself, so no prompt may change with them.
 LOG_KINDS = frozenset(
     {
         "trajectory_started",

@@ -14,10 +14,12 @@ REQUIRED_ROLE = {
     ("GET", "/api/me"): "viewer",
     ("GET", "/api/trajectories"): "viewer",
     ("GET", "/api/trajectories/{trajectory_id}"): "viewer",
+    ("GET", "/api/trajectories/{trajectory_id}/verdicts"): "viewer",
     ("GET", "/api/attention"): "viewer",
     ("GET", "/api/stream"): "viewer",
     ("POST", "/api/trajectories/{trajectory_id}/guidance"): "annotator",
     ("POST", "/api/trajectories/{trajectory_id}/attention"): "annotator",
+    ("POST", "/api/trajectories/{trajectory_id}/labels"): "annotator",
     ("POST", "/api/trajectories"): "admin",
     ("POST", "/api/trajectories/{trajectory_id}/cancel"): "admin",
 }

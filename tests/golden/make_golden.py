@@ -210,6 +210,13 @@ BODIES: dict[str, Callable[[], Message]] = {
         variant="human+filter",
     ),
     "trajectory_started.imported": _imported_start,
+    "step_labeled": lambda: pb.StepLabeled(
+        action_id=fixed_uuid7(T0, 907),
+        step_index=40,
+        label=pb.STEP_LABEL_MASK,
+        annotator="alice",
+        note="a second eval of the same unedited data",
+    ),
 }
 
 

@@ -20,6 +20,9 @@ from services.eventlog.upcasting import CURRENT_SCHEMA_VERSION
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 BINARIES = sorted(GOLDEN.glob("v*/*.bin"))
+# Body families added after schema version 1, with the version that added them: no build
+# of an older version could have written one, so that version has no golden of it.
+ADDED_IN_VERSION = {"step_labeled": 2}
 
 
 def _kind(path: Path) -> str:
@@ -52,7 +55,8 @@ def test_there_are_goldens_for_every_schema_version() -> None:
 @pytest.mark.parametrize("version", range(1, CURRENT_SCHEMA_VERSION + 1))
 def test_every_body_kind_has_a_golden_in_every_version(version: int) -> None:
     kinds = {_kind(path) for path in BINARIES if _version(path) == version}
-    missing = sorted(set(BODY_KINDS) - kinds)
+    expected = {kind for kind in BODY_KINDS if ADDED_IN_VERSION.get(kind, 1) <= version}
+    missing = sorted(expected - kinds)
     assert not missing, f"no v{version} golden for {missing}: run tests/golden/make_golden.py"
 
 

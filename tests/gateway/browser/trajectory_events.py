@@ -91,3 +91,15 @@ def sample_trajectory(trajectory_id: str) -> list[dict[str, Any]]:
     for old, new in renamed.items():
         text = text.replace(old, new)
     return [json.loads(line) for line in text.splitlines() if line]
+
+
+def judged(proposed: dict[str, Any], version: str, *reasons: dict[str, Any]) -> dict[str, Any]:
+    """The judge's verdict on an action: masked when a reason is given."""
+    body = {
+        "action_id": proposed["event_id"],
+        "step_index": proposed["action_proposed"].get("step_index", 0),
+        "ruleset_version": version,
+        "verdict": "VERDICT_MASK" if reasons else "VERDICT_KEEP",
+        "reasons": list(reasons),
+    }
+    return _event(proposed["trajectory_id"], "judge", "action_judged", body)

@@ -54,6 +54,9 @@ export const api = {
   me: () => request("GET", "/api/me"),
   trajectories: () => request("GET", "/api/trajectories"),
   trajectory: (id) => request("GET", trajectoryPath(id)),
+  verdicts: (id, ruleset) => request("GET",
+    `${trajectoryPath(id)}/verdicts${ruleset ? `?ruleset=${encodeURIComponent(ruleset)}` : ""}`),
+  label: (id, label) => request("POST", `${trajectoryPath(id)}/labels`, label),
   guide: (id, guidance) => request("POST", `${trajectoryPath(id)}/guidance`, guidance),
   attention: (id, seconds) => request("POST", `${trajectoryPath(id)}/attention`, { seconds }),
 };

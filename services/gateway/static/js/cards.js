@@ -50,6 +50,17 @@ function renderFlagBox(step, ctx) {
   return el("label", { class: "flag", title: hint }, box, "wrong");
 }
 
+// Keep/mask labels calibrate the judge; they never reach the agent.
+function renderLabelButtons(step, ctx) {
+  if (!ctx.canFlag) return null;
+  const button = (label) => el("button", {
+    type: "button", class: `label-button label-${label}`, "aria-pressed": "false",
+    title: `Label step ${step} "${label}" for training`, onclick: () => ctx.onLabel(step, label),
+  }, label);
+  return el("span", { class: "label-buttons", role: "group", "aria-label": `Label step ${step}` },
+    button("keep"), button("mask"));
+}
+
 export function renderAction(event, ctx) {
   const body = bodyOf(event);
   const step = stepOf(body);
@@ -62,10 +73,12 @@ export function renderAction(event, ctx) {
       time(event),
       el("span", { class: "badges" }),
       el("span", { class: "spacer" }),
+      renderLabelButtons(step, ctx),
       renderFlagBox(step, ctx),
     ),
     body.assistant_text ? text("p", "assistant", body.assistant_text) : null,
     body.parse_error ? renderParseError(body.parse_error) : renderArguments(body),
+    el("div", { class: "verdict-slot" }),
     el("div", { class: "delivered-slot" }),
     el("div", { class: "observation-slot" }),
   );

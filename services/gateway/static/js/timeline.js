@@ -15,8 +15,11 @@ const RENDERERS = {
   trajectory_ended: renderEnded,
 };
 
-/** Creates the timeline in `root` (an <ol>); `onFlagsChange(steps)` follows the checkboxes. */
-export function createTimeline(root, { canFlag, onFlagsChange }) {
+/**
+ * Creates the timeline in `root` (an <ol>); `onFlagsChange(steps)` follows the checkboxes,
+ * `onLabel(step, label)` the keep/mask buttons. Verdicts are not its events (verdicts.js).
+ */
+export function createTimeline(root, { canFlag, onFlagsChange, onLabel }) {
   const actions = new Map(); // action event_id → entry
   const guidance = new Map(); // guidance event_id → entry
   const deliveredAt = new Map(); // guidance event_id → step whose prompt carried it
@@ -30,6 +33,7 @@ export function createTimeline(root, { canFlag, onFlagsChange }) {
       else flagged.delete(step);
       onFlagsChange([...flagged].sort((a, b) => a - b));
     },
+    onLabel,
     jumpToStep,
   };
 
@@ -83,14 +87,18 @@ export function createTimeline(root, { canFlag, onFlagsChange }) {
     if (step !== undefined) markDelivered(event.event_id, step);
   }
 
-  // Verdicts decorate their action instead of adding an entry per step.
-  function addJudgement(event) {
+  // A label decorates its action; the newest label of an action wins.
+  function addLabel(event) {
     const body = bodyOf(event);
-    const masked = String(body.verdict || "").endsWith("MASK");
-    const badges = actions.get(body.action_id)?.querySelector(".badges");
-    if (!badges || !masked) return;
-    const reasons = (body.reasons || []).map((r) => `${r.rule_id}: ${r.detail || ""}`).join("\n");
-    badges.append(el("span", { class: "badge masked", title: reasons }, "masked"));
+    const entry = actions.get(body.action_id);
+    if (!entry) return;
+    const label = String(body.label || "").replace(/^STEP_LABEL_/, "").toLowerCase();
+    entry.querySelector(".badge.labelled")?.remove();
+    entry.querySelector(".badges").append(el("span", { class: `badge labelled label-${label}` },
+      `labelled ${label} by ${body.annotator || "?"}`));
+    entry.querySelectorAll(".label-button").forEach((button) => {
+      button.setAttribute("aria-pressed", String(button.classList.contains(`label-${label}`)));
+    });
   }
 
   function add(event) {
@@ -98,7 +106,7 @@ export function createTimeline(root, { canFlag, onFlagsChange }) {
     if (kind === "action_proposed") addAction(event);
     else if (kind === "observation_recorded") addObservation(event);
     else if (kind === "guidance_submitted") addGuidance(event);
-    else if (kind === "action_judged") addJudgement(event);
+    else if (kind === "step_labeled") addLabel(event);
     else root.append((RENDERERS[kind] || renderOther)(event, ctx));
   }
 

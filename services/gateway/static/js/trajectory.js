@@ -12,6 +12,7 @@ import { createSearch } from "./search.js";
 import { openStream } from "./stream.js";
 import { createTerminal } from "./terminal.js";
 import { createTimeline } from "./timeline.js";
+import { createVerdicts } from "./verdicts.js";
 
 /** Shows trajectory `id` for user `me`; returns {close, focusSearch, focusGuidance}. */
 export function showTrajectory(container, id, me) {
@@ -21,9 +22,22 @@ export function showTrajectory(container, id, me) {
   const timelineRoot = view.querySelector(".timeline");
 
   const header = createHeader(view, id);
+  const labelStatus = view.querySelector(".label-status");
   const timeline = createTimeline(timelineRoot, {
     canFlag: canSend,
     onFlagsChange: (steps) => guidance.setFlags(steps),
+    async onLabel(step, label) {
+      // The label shows on the step when its event comes back on the stream.
+      try {
+        await api.label(id, { step_index: step, label });
+        labelStatus.textContent = "";
+      } catch (error) {
+        labelStatus.textContent = `Step ${step} not labelled: ${error.message}`;
+      }
+    },
+  });
+  const verdicts = createVerdicts(view.querySelector("select[name=ruleset]"), timelineRoot, {
+    trajectoryId: id, ctx: { jumpToStep: (step) => timeline.jumpToStep(step) },
   });
   const guidance = createGuidanceBox(view.querySelector(".guidance-box"), {
     trajectoryId: id, canSend, clearFlags: () => timeline.clearFlags(),
@@ -42,10 +56,14 @@ export function showTrajectory(container, id, me) {
   let liveStatus = null; // the status the stream sent; newer than any snapshot's
 
   function apply(events, { live }) {
-    const fresh = events.filter((event) => !seen.has(event.event_id));
+    const unseen = events.filter((event) => !seen.has(event.event_id));
+    unseen.forEach((event) => seen.add(event.event_id));
+    // Verdicts are not the run's history: they decorate it, one ruleset version at a time
+    // (the snapshot's verdicts come from the verdicts API instead).
+    const fresh = unseen.filter((event) => kindOf(event) !== "action_judged");
+    if (live) unseen.filter((event) => kindOf(event) === "action_judged").forEach(verdicts.observe);
     if (fresh.length === 0) return;
     for (const event of fresh) {
-      seen.add(event.event_id);
       header.noteEvent(event);
       if (kindOf(event) === "action_proposed") actions.set(event.event_id, bodyOf(event));
       if (live) header.setRow(advanceSummary(header.row(), event));
@@ -56,6 +74,8 @@ export function showTrajectory(container, id, me) {
       }
     }
     timeline.addAll(fresh);
+    fresh.filter((event) => kindOf(event) === "action_proposed")
+      .forEach((event) => verdicts.showOn(event.event_id));
     search.refresh();
   }
 
@@ -74,6 +94,7 @@ export function showTrajectory(container, id, me) {
     terminal.reset(detail.sessions);
     files.reset(detail.file_changes);
     apply(detail.events || [], { live: false });
+    await verdicts.load().catch(() => {}); // the timeline stands without its verdicts
     loaded = true;
     apply(pending, { live: true });
     pending = [];
