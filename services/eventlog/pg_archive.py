@@ -23,8 +23,8 @@ from services.eventlog.archive import (
     occurred_at,
 )
 from services.eventlog.pg_verdicts import PgVerdictReadModel
-from services.eventlog.topics import TRAJECTORIES
 from services.eventlog.postgres import create_pool, migrate, packaged_schema
+from services.eventlog.topics import TRAJECTORIES
 from services.eventlog.verdict_model import verdict_row
 
 SCHEMA = packaged_schema("services.eventlog", "archive_schema.sql")
