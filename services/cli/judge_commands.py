@@ -1,15 +1,46 @@
-"""`apollo judge …`: the action judge's rulesets from a shell."""
+"""`apollo judge …`: the action judge's rulesets, and re-judging the archive, from a shell."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from services.judge.ruleset import RulesetError, load_ruleset
+from services.cli.judge_archive import archive_connection, opened_archive, reachable_bus
+from services.cli.judge_reports import diff, rulesets, show
+from services.judge.rejudge import (
+    BATCH_TRAJECTORIES,
+    Rejudging,
+    Selection,
+    Tally,
+    UnknownTrajectories,
+)
+from services.judge.ruleset import Ruleset, RulesetError, load_ruleset
+
+# The exit status of unusable input (a ruleset, a selector), as `apollo judge lint` reports it.
+BAD_INPUT_EXIT = 2
 
 judge_app = typer.Typer(help="The action judge and its rulesets.", no_args_is_help=True)
+judge_app.command()(rulesets)
+judge_app.command()(diff)
+judge_app.command()(show)
+console = Console(stderr=True)
+
+
+def ruleset_or_exit(file: Path) -> Ruleset:
+    """The ruleset in `file`; where it is wrong on stderr and exit 2 otherwise."""
+    try:
+        return load_ruleset(file)
+    except RulesetError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(BAD_INPUT_EXIT) from None
 
 
 @judge_app.command()
@@ -17,9 +48,110 @@ def lint(
     file: Annotated[Path, typer.Argument(help="Ruleset YAML file", dir_okay=False)],
 ) -> None:
     """Check a ruleset file; print its version and rule count, or where it is wrong."""
-    try:
-        ruleset = load_ruleset(file)
-    except RulesetError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from None
+    ruleset = ruleset_or_exit(file)
     typer.echo(f"{file}: {len(ruleset.rules)} rules, version {ruleset.version}")
+
+
+def _labels(pairs: list[str]) -> dict[str, str]:
+    labels = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--label")
+        labels[key] = value
+    return labels
+
+
+def _since(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO 8601 date", param_hint="--since"
+        ) from None
+    # A date without a zone is read as UTC, the archive's zone.
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@judge_app.command(name="run")
+def run_(
+    rules: Annotated[Path, typer.Option("--rules", help="Ruleset YAML file", dir_okay=False)],
+    trajectory: Annotated[
+        list[str] | None, typer.Option("--trajectory", help="Only this trajectory (repeatable)")
+    ] = None,
+    task: Annotated[str | None, typer.Option(help="Only trajectories of this task")] = None,
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="Only trajectories started with KEY=VALUE")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only trajectories started at or after this ISO date")
+    ] = None,
+    budget: Annotated[
+        int | None, typer.Option(min=0, help="Judge at most this many actions; rerun to go on")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what it would do")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON")] = False,
+    batch: Annotated[
+        int, typer.Option(min=1, help="Trajectories read per archive query")
+    ] = BATCH_TRAJECTORIES,
+) -> None:
+    """Re-judge archived trajectories under a ruleset; each action is judged once per version."""
+    # Everything the user typed is checked before anything is connected to or recorded.
+    ruleset = ruleset_or_exit(rules)
+    selection = Selection(tuple(trajectory or ()), task, _labels(label or []), _since(since))
+    connection = archive_connection()
+    try:
+        plan, tally = asyncio.run(
+            _rejudge(connection.postgres_dsn, connection.kafka, ruleset, selection, budget,
+                     dry_run, batch)
+        )  # fmt: skip
+    except UnknownTrajectories as error:
+        console.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(BAD_INPUT_EXIT) from None
+    if as_json:
+        done = {} if tally is None else {"run": tally.as_json()}
+        print(json.dumps({"ruleset_version": ruleset.version, "plan": plan.as_json(), **done}))
+    elif tally is not None:
+        console.print(
+            f"judged {tally.judged} actions of {tally.trajectories} trajectories: "
+            f"{tally.recorded} verdicts recorded"
+            + (f"; budget of {budget} reached, rerun to go on" if tally.budget_reached else "")
+        )
+
+
+async def _rejudge(
+    dsn: str,
+    kafka: str,
+    ruleset: Ruleset,
+    selection: Selection,
+    budget: int | None,
+    dry_run: bool,
+    batch: int,
+) -> tuple[Tally, Tally | None]:
+    """The plan, then (unless a dry run) the run: into the archive, published when possible."""
+    async with opened_archive(dsn) as archive:
+        rejudging = Rejudging(archive, ruleset, selection, batch)
+        ids = await rejudging.trajectory_ids()
+        plan = await rejudging.plan(ids)
+        pending = plan.actions - plan.already_judged
+        # The estimate the LLM stage will extend with calls and tokens.
+        console.print(
+            f"ruleset {ruleset.version}: {plan.trajectories} trajectories, {plan.actions} "
+            f"actions, {plan.already_judged} already judged, {pending} to judge"
+            + (f" (budget {budget})" if budget is not None else "")
+            + (" — dry run, nothing recorded" if dry_run else "")
+        )
+        if dry_run:
+            return plan, None
+        async with reachable_bus(kafka) as bus:
+            with Progress(
+                TextColumn("judging"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=console,
+            ) as progress:  # fmt: skip
+                task = progress.add_task("judging", total=len(ids))
+                tally = await rejudging.run(
+                    ids, budget, bus, on_batch=lambda done: progress.advance(task, done)
+                )
+        return plan, tally
