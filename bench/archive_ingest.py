@@ -12,20 +12,15 @@ side runs `--repeat` times, taking turns, and the median rate counts. Prints one
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import statistics
-import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import asyncpg
 
 from apollo.v1 import events_pb2 as pb
-from services.cli.stack.postgres import EmbeddedPostgres
+from bench._embedded import measure_on_embedded_postgres
 from services.eventlog.archive import occurred_at
 from services.eventlog.codec import encode
 from services.eventlog.events import new_event
@@ -144,13 +139,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500, help="events per append (recorder batch)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per side; the median counts")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="apollo-bench-") as scratch:
-        server = EmbeddedPostgres(Path(scratch) / "data").start()
-        try:
-            result = asyncio.run(run(server.dsn, args.events, args.batch, args.repeat))
-        finally:
-            server.stop()
-    sys.stdout.write(json.dumps(result) + "\n")
+    measure_on_embedded_postgres(lambda dsn: run(dsn, args.events, args.batch, args.repeat))
 
 
 if __name__ == "__main__":

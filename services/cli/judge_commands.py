@@ -1,29 +1,48 @@
-"""`apollo judge …`: the action judge's rulesets from a shell."""
+"""`apollo judge …`: the action judge's rulesets, and re-judging the archive, from a shell."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from apollo.v1 import events_pb2 as pb
-from services.cli.connection import connection_or_exit
-from services.eventlog.pg_archive import PgArchive
-from services.judge.agreement import (
-    Agreement,
-    against_labels,
-    between_judges,
-    human_masks,
-    verdicts_of,
+from services.cli.judge_agreement import agreement
+from services.cli.judge_archive import archive_connection, opened_archive, reachable_bus
+from services.cli.judge_reports import diff, rulesets, show
+from services.judge.rejudge import (
+    BATCH_TRAJECTORIES,
+    Rejudging,
+    Selection,
+    Tally,
+    UnknownTrajectories,
 )
-from services.judge.ruleset import RulesetError, load_ruleset
+from services.judge.ruleset import Ruleset, RulesetError, load_ruleset
+
+# The exit status of unusable input (a ruleset, a selector), as `apollo judge lint` reports it.
+BAD_INPUT_EXIT = 2
 
 judge_app = typer.Typer(help="The action judge and its rulesets.", no_args_is_help=True)
+judge_app.command()(rulesets)
+judge_app.command()(diff)
+judge_app.command()(show)
+judge_app.command()(agreement)
+console = Console(stderr=True)
+
+
+def ruleset_or_exit(file: Path) -> Ruleset:
+    """The ruleset in `file`; where it is wrong on stderr and exit 2 otherwise."""
+    try:
+        return load_ruleset(file)
+    except RulesetError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(BAD_INPUT_EXIT) from None
 
 
 @judge_app.command()
@@ -31,72 +50,110 @@ def lint(
     file: Annotated[Path, typer.Argument(help="Ruleset YAML file", dir_okay=False)],
 ) -> None:
     """Check a ruleset file; print its version and rule count, or where it is wrong."""
-    try:
-        ruleset = load_ruleset(file)
-    except RulesetError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from None
+    ruleset = ruleset_or_exit(file)
     typer.echo(f"{file}: {len(ruleset.rules)} rules, version {ruleset.version}")
 
 
-async def _calibration_events(dsn: str) -> tuple[list[pb.ActionJudged], list[pb.StepLabeled]]:
-    """Every verdict and every step label in the archive, in archive order."""
-    archive = await PgArchive.connect(dsn)
-    verdicts, labels = [], []
+def _labels(pairs: list[str]) -> dict[str, str]:
+    labels = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--label")
+        labels[key] = value
+    return labels
+
+
+def _since(text: str | None) -> datetime | None:
+    if text is None:
+        return None
     try:
-        async for record in archive.iter_all():
-            if record.kind == "action_judged":
-                verdicts.append(record.event.action_judged)
-            elif record.kind == "step_labeled":
-                labels.append(record.event.step_labeled)
-    finally:
-        await archive.close()
-    return verdicts, labels
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO 8601 date", param_hint="--since"
+        ) from None
+    # A date without a zone is read as UTC, the archive's zone.
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _figure(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
-
-
-@judge_app.command()
-def agreement(
-    ruleset: Annotated[str, typer.Option(help="The ruleset version to calibrate")],
-    against: Annotated[
-        str | None,
-        typer.Option(help="Another ruleset version: agreement between the two judges instead"),
+@judge_app.command(name="run")
+def run_(
+    rules: Annotated[Path, typer.Option("--rules", help="Ruleset YAML file", dir_okay=False)],
+    trajectory: Annotated[
+        list[str] | None, typer.Option("--trajectory", help="Only this trajectory (repeatable)")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+    task: Annotated[str | None, typer.Option(help="Only trajectories of this task")] = None,
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="Only trajectories started with KEY=VALUE")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only trajectories started at or after this ISO date")
+    ] = None,
+    budget: Annotated[
+        int | None, typer.Option(min=0, help="Judge at most this many actions; rerun to go on")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what it would do")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON")] = False,
+    batch: Annotated[
+        int, typer.Option(min=1, help="Trajectories read per archive query")
+    ] = BATCH_TRAJECTORIES,
 ) -> None:
-    """Precision, recall and Cohen's κ of a ruleset's masks against annotators' keep/mask
-    labels (the newest label of an action wins), per rule and overall."""
-    connection = connection_or_exit()
-    verdicts, labels = asyncio.run(_calibration_events(connection.postgres_dsn))
-    for version in (ruleset, against):
-        if version is not None and not verdicts_of(verdicts, version):
-            typer.echo(
-                f"error: no verdicts of ruleset version {version!r} in the archive", err=True
-            )
-            raise typer.Exit(2)
-    judged = verdicts_of(verdicts, ruleset)
-    if against is None:
-        report = against_labels(judged, human_masks(labels))
-    else:
-        report = between_judges(judged, verdicts_of(verdicts, against))
+    """Re-judge archived trajectories under a ruleset; each action is judged once per version."""
+    # Everything the user typed is checked before anything is connected to or recorded.
+    ruleset = ruleset_or_exit(rules)
+    selection = Selection(tuple(trajectory or ()), task, _labels(label or []), _since(since))
+    connection = archive_connection()
+    try:
+        plan, tally = asyncio.run(
+            _rejudge(connection.postgres_dsn, connection.kafka, ruleset, selection, budget,
+                     dry_run, batch)
+        )  # fmt: skip
+    except UnknownTrajectories as error:
+        console.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(BAD_INPUT_EXIT) from None
     if as_json:
-        typer.echo(json.dumps([row.as_json() for row in report], indent=2))
-        return
-    reference = f"ruleset {against}" if against else "human labels"
-    _print_table(report, f"ruleset {ruleset} against {reference}")
+        done = {} if tally is None else {"run": tally.as_json()}
+        print(json.dumps({"ruleset_version": ruleset.version, "plan": plan.as_json(), **done}))
+    elif tally is not None:
+        console.print(
+            f"judged {tally.judged} actions of {tally.trajectories} trajectories: "
+            f"{tally.recorded} verdicts recorded"
+            + (f"; budget of {budget} reached, rerun to go on" if tally.budget_reached else "")
+        )
 
 
-def _print_table(report: list[Agreement], title: str) -> None:
-    table = Table(title=title)
-    for column in ("rule", "actions", "masks agreed", "false masks", "missed", "keeps agreed"):
-        table.add_column(column, justify="left" if column == "rule" else "right")
-    for column in ("precision", "recall", "κ"):
-        table.add_column(column, justify="right")
-    for row in report:
-        counts = (row.actions, row.true_masks, row.false_masks, row.missed_masks, row.true_keeps)
-        figures = (row.precision, row.recall, row.kappa)
-        table.add_row(row.name, *map(str, counts), *map(_figure, figures))
-    Console().print(table)
+async def _rejudge(
+    dsn: str,
+    kafka: str,
+    ruleset: Ruleset,
+    selection: Selection,
+    budget: int | None,
+    dry_run: bool,
+    batch: int,
+) -> tuple[Tally, Tally | None]:
+    """The plan, then (unless a dry run) the run: into the archive, published when possible."""
+    async with opened_archive(dsn) as archive:
+        rejudging = Rejudging(archive, ruleset, selection, batch)
+        ids = await rejudging.trajectory_ids()
+        plan = await rejudging.plan(ids)
+        pending = plan.actions - plan.already_judged
+        # The estimate the LLM stage will extend with calls and tokens.
+        console.print(
+            f"ruleset {ruleset.version}: {plan.trajectories} trajectories, {plan.actions} "
+            f"actions, {plan.already_judged} already judged, {pending} to judge"
+            + (f" (budget {budget})" if budget is not None else "")
+            + (" — dry run, nothing recorded" if dry_run else "")
+        )
+        if dry_run:
+            return plan, None
+        async with reachable_bus(kafka) as bus:
+            with Progress(
+                TextColumn("judging"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=console,
+            ) as progress:  # fmt: skip
+                task = progress.add_task("judging", total=len(ids))
+                tally = await rejudging.run(
+                    ids, budget, bus, on_batch=lambda done: progress.advance(task, done)
+                )
+        return plan, tally

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
@@ -13,6 +13,7 @@ from apollo.v1 import events_pb2 as pb
 from services.eventlog.codec import encode, upcast_event
 from services.eventlog.events import body_kind
 from services.eventlog.topics import TRAJECTORIES, topic_for
+from services.eventlog.verdict_model import InMemoryVerdictReadModel, VerdictReadModel
 from services.trajectory import TrajectoryStatus, status_after_end
 
 STATUSES = tuple(TrajectoryStatus)
@@ -97,7 +98,7 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-class EventArchive(Protocol):
+class EventArchive(VerdictReadModel, Protocol):
     """Append-only event storage; read models and offsets change in the same transaction."""
 
     async def migrate(self) -> None:
@@ -122,6 +123,14 @@ class EventArchive(Protocol):
 
     def iter_all(self, after_position: int = 0, batch: int = 1000) -> AsyncIterator[ArchivedEvent]:
         """Every event after `after_position` in position order, read `batch` at a time."""
+
+    async def logs(self, trajectory_ids: Sequence[str]) -> dict[str, list[ArchivedEvent]]:
+        """The trajectory-log events of each of these trajectories (if any), in log order."""
+
+    async def select_trajectories(
+        self, task_id: str | None = None, since: datetime | None = None
+    ) -> list[str]:
+        """Ids of the trajectories of a task, started (or, unstarted, active) since a time."""
 
     async def has(self, event_ids: Iterable[str]) -> set[str]:
         """The subset of `event_ids` already archived."""
@@ -209,10 +218,11 @@ def check_status(status: str | None) -> None:
         raise UnknownTrajectoryStatus(f"status {status!r} is not one of {', '.join(STATUSES)}")
 
 
-class InMemoryArchive:
+class InMemoryArchive(InMemoryVerdictReadModel):
     """The archive in a process's memory, for unit tests; follows the same contract as PgArchive."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._records: list[ArchivedEvent] = []
         self._positions: list[int] = []
         self._ids: set[str] = set()
@@ -243,6 +253,7 @@ class InMemoryArchive:
                 self._rows[event.trajectory_id] = fold_row(
                     self._rows.get(event.trajectory_id), event
                 )
+            self.fold_verdict(event, position)
             added += 1
         self._offsets.update(checked)
         return added
@@ -272,6 +283,26 @@ class InMemoryArchive:
     def _page(self, after_position: int, batch: int) -> list[ArchivedEvent]:
         start = bisect.bisect_right(self._positions, after_position)
         return self._records[start : start + batch]
+
+    async def logs(self, trajectory_ids: Sequence[str]) -> dict[str, list[ArchivedEvent]]:
+        """The trajectory-log events of each of these trajectories (if any), in log order."""
+        wanted = set(trajectory_ids)
+        found: dict[str, list[ArchivedEvent]] = {}
+        for record in self._records:
+            if record.trajectory_id in wanted and record.topic == TRAJECTORIES.name:
+                found.setdefault(record.trajectory_id, []).append(record)
+        return found
+
+    async def select_trajectories(
+        self, task_id: str | None = None, since: datetime | None = None
+    ) -> list[str]:
+        """Ids of the trajectories of a task, started (or, unstarted, active) since a time."""
+        return sorted(
+            row.trajectory_id
+            for row in self._rows.values()
+            if (task_id is None or row.task_id == task_id)
+            and (since is None or (row.started_at or row.last_activity_at) >= since)
+        )
 
     async def has(self, event_ids: Iterable[str]) -> set[str]:
         """The subset of `event_ids` already archived."""

@@ -78,3 +78,27 @@ CREATE TABLE IF NOT EXISTS processed_events (
     processed_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (consumer, event_id)
 );
+
+-- The verdict read model: each action's verdict under each ruleset version, derived only
+-- from archived action_judged events, filled by the append that archives them.
+CREATE TABLE IF NOT EXISTS verdicts (
+    action_id       text NOT NULL,
+    ruleset_version text NOT NULL,
+    trajectory_id   text NOT NULL,
+    step_index      integer NOT NULL,
+    verdict         text NOT NULL CHECK (verdict IN ('keep', 'mask', 'unspecified')),
+    -- The rule ids of the verdict's reasons, in the order given.
+    rule_ids        text[] NOT NULL,
+    -- The events.position of the action_judged event.
+    position        bigint NOT NULL,
+    PRIMARY KEY (action_id, ruleset_version)
+);
+CREATE INDEX IF NOT EXISTS verdicts_by_version_trajectory
+    ON verdicts (ruleset_version, trajectory_id, step_index);
+
+-- Rulesets that re-judged the archive: the canonical document under its content hash.
+CREATE TABLE IF NOT EXISTS rulesets (
+    version     text PRIMARY KEY,
+    document    text NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now()
+);

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from datetime import UTC
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Self
 
 import asyncpg
@@ -22,22 +22,28 @@ from services.eventlog.archive import (
     in_read_model,
     occurred_at,
 )
+from services.eventlog.pg_verdicts import PgVerdictReadModel
 from services.eventlog.postgres import create_pool, migrate, packaged_schema
+from services.eventlog.topics import TRAJECTORIES
+from services.eventlog.verdict_model import verdict_row
 
 SCHEMA = packaged_schema("services.eventlog", "archive_schema.sql")
 
 # Positions must follow commit order (see archive_schema.sql), so appends take turns.
 _APPEND_LOCK = "SELECT pg_advisory_xact_lock(hashtext('apollo.archive.append'))"
 
-# One statement does the whole append: the events, then the trajectory rows from only the
-# rows really inserted (so redelivery changes nothing), then the offsets.
+# One statement does the whole append: the events, then the read models (trajectory rows and
+# verdict rows) from only the rows really inserted (so redelivery changes nothing), then the
+# offsets.
 _APPEND = """
 WITH input AS (
     SELECT DISTINCT ON (event_id) *
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-                $6::bytea[], $7::bool[], $8::text[], $9::text[], $10::float8[])
+                $6::bytea[], $7::bool[], $8::text[], $9::text[], $10::float8[],
+                $15::text[], $16::text[], $17::int[], $18::text[], $19::text[])
         WITH ORDINALITY AS i(event_id, trajectory_id, topic, kind, occurred_at,
-                             payload, tracked, task_id, end_status, final_score, ord)
+                             payload, tracked, task_id, end_status, final_score,
+                             action_id, ruleset_version, step_index, verdict, rule_ids, ord)
     ORDER BY event_id, ord
 ), inserted AS (
     INSERT INTO events (event_id, trajectory_id, topic, kind, occurred_at, payload)
@@ -86,6 +92,16 @@ WITH input AS (
         steps = t.steps + EXCLUDED.steps,
         guidance_count = t.guidance_count + EXCLUDED.guidance_count,
         last_activity_at = greatest(t.last_activity_at, EXCLUDED.last_activity_at)
+), judged AS (
+    INSERT INTO verdicts (action_id, ruleset_version, trajectory_id, step_index, verdict,
+                          rule_ids, position)
+    -- The first verdict of an (action, version) in position order wins, as in memory.
+    SELECT DISTINCT ON (action_id, ruleset_version) action_id, ruleset_version, trajectory_id,
+        step_index, verdict, string_to_array(rule_ids, E'\\x1f'), inserted.position
+    FROM inserted JOIN input USING (event_id)
+    WHERE input.action_id IS NOT NULL
+    ORDER BY action_id, ruleset_version, inserted.position
+    ON CONFLICT (action_id, ruleset_version) DO NOTHING
 ), offsets AS (
     INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset)
     SELECT * FROM unnest($11::text[], $12::text[], $13::int[], $14::bigint[])
@@ -146,6 +162,31 @@ def _columns(encoded: list[tuple[str, bytes, pb.Event]]) -> list[list]:
     return columns
 
 
+# Rule ids travel as one string per verdict (unnest cannot take an array of arrays).
+_RULE_ID_SEPARATOR = "\x1f"
+
+
+def _verdict_columns(encoded: list[tuple[str, bytes, pb.Event]]) -> list[list]:
+    """The verdict read model's 5 column arrays; NULLs for events that are not verdicts."""
+    columns: list[list] = [[] for _ in range(5)]
+    for _, _, event in encoded:
+        row = verdict_row(event, 0)
+        values = (
+            (None,) * 5
+            if row is None
+            else (
+                row.action_id,
+                row.ruleset_version,
+                row.step_index,
+                row.verdict,
+                _RULE_ID_SEPARATOR.join(row.rule_ids),
+            )
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    return columns
+
+
 def _record(row: asyncpg.Record) -> ArchivedEvent:
     return ArchivedEvent.of(row["topic"], row["payload"], row["position"])
 
@@ -172,7 +213,7 @@ class ArchiveSchemaAdapter:
         await migrate_archive(self._pool)
 
 
-class PgArchive(ArchiveSchemaAdapter):
+class PgArchive(PgVerdictReadModel, ArchiveSchemaAdapter):
     """The archive in Postgres (asyncpg pool); the durable copy of every topic."""
 
     async def append(
@@ -191,7 +232,9 @@ class PgArchive(ArchiveSchemaAdapter):
         )
         async with self._pool.acquire() as connection, connection.transaction():
             await connection.execute(_APPEND_LOCK)
-            return await connection.fetchval(_APPEND, *_columns(encoded), *offset_columns)
+            return await connection.fetchval(
+                _APPEND, *_columns(encoded), *offset_columns, *_verdict_columns(encoded)
+            )
 
     async def load_offsets(self, group: str) -> dict[tuple[str, int], int]:
         """The stored next offsets of a consumer group."""
@@ -239,6 +282,34 @@ class PgArchive(ArchiveSchemaAdapter):
             if len(rows) < batch:
                 return
             after_position = rows[-1]["position"]
+
+    async def logs(self, trajectory_ids: Sequence[str]) -> dict[str, list[ArchivedEvent]]:
+        """The trajectory-log events of each of these trajectories (if any), in log order."""
+        rows = await self._pool.fetch(
+            f"SELECT trajectory_id, {_RECORD_COLUMNS} FROM events"
+            " WHERE trajectory_id = ANY($1::text[]) AND topic = $2"
+            " ORDER BY trajectory_id, position",
+            list(trajectory_ids),
+            TRAJECTORIES.name,
+        )
+        found: dict[str, list[ArchivedEvent]] = {}
+        for row in rows:
+            found.setdefault(row["trajectory_id"], []).append(_record(row))
+        return found
+
+    async def select_trajectories(
+        self, task_id: str | None = None, since: datetime | None = None
+    ) -> list[str]:
+        """Ids of the trajectories of a task, started (or, unstarted, active) since a time."""
+        rows = await self._pool.fetch(
+            "SELECT trajectory_id FROM trajectories"
+            " WHERE ($1::text IS NULL OR task_id = $1)"
+            " AND ($2::timestamptz IS NULL OR coalesce(started_at, last_activity_at) >= $2)"
+            " ORDER BY trajectory_id",
+            task_id,
+            since,
+        )
+        return [row["trajectory_id"] for row in rows]
 
     async def has(self, event_ids: Iterable[str]) -> set[str]:
         """The subset of `event_ids` already archived."""

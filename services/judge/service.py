@@ -13,7 +13,6 @@ import time
 import structlog
 
 from apollo.v1 import events_pb2 as pb
-from services.eventlog.events import new_event
 from services.eventlog.subscription import Bus, Delivery, Subscription
 from services.eventlog.topics import TRAJECTORIES
 from services.judge import metrics
@@ -22,11 +21,9 @@ from services.judge.handlers import ROUTES
 from services.judge.history import NoHistory, TrajectoryHistory
 from services.judge.ruleset import Ruleset
 from services.judge.settings import JUDGE_GROUP
-from services.judge.verdicts import verdict_event_id
+from services.judge.verdict_events import verdict_event
 
 log = structlog.get_logger(__name__)
-
-SERVICE = "judge"
 
 
 class JudgeService:
@@ -84,7 +81,7 @@ class JudgeService:
         trajectory_id = trigger.trajectory_id
         due = self.followed.due(trajectory_id)
         if due:
-            await self._bus.publish_many([self._verdict_event(item) for item in due])
+            await self._bus.publish_many([verdict_event(i.action, i.verdict) for i in due])
         published = self.followed.record_published(
             trajectory_id, [item.action.event_id for item in due]
         )
@@ -93,16 +90,6 @@ class JudgeService:
         for item in due:
             self._count(item)
             metrics.LAG_SECONDS.observe(lag)
-
-    def _verdict_event(self, item: DueVerdict) -> pb.Event:
-        version = self.ruleset.version
-        return new_event(
-            item.verdict.to_proto(),
-            trajectory_id=item.action.trajectory_id,
-            service=SERVICE,
-            causation_id=item.action.event_id,
-            event_id=verdict_event_id(item.action, version),
-        )
 
     def _count(self, item: DueVerdict) -> None:
         version = self.ruleset.version
