@@ -57,6 +57,11 @@ def judge_model_spec(rule: LlmJudge) -> pb.ModelSpec:
     return spec
 
 
+def judgement_key(asked: JudgePrompt, rule: LlmJudge) -> JudgementKey:
+    """The cache key of asking `rule`'s model this prompt."""
+    return JudgementKey(asked.prompt.digest, rule.model)
+
+
 class LlmJudgeStage:
     """Asks judge models through the shared backend pool, and caches their answers."""
 
@@ -64,14 +69,10 @@ class LlmJudgeStage:
         self._pool = pool
         self._cache = cache
 
-    def key(self, asked: JudgePrompt, rule: LlmJudge) -> JudgementKey:
-        """The cache key of asking `rule`'s model this prompt."""
-        return JudgementKey(asked.prompt.digest, rule.model)
-
     async def judge(self, view: StepView, position: int, rule: LlmJudge) -> LlmJudgement:
         """The model's judgement on the action at `position` (cached by prompt and model)."""
         asked = judge_prompt(view, position, rule)
-        key = self.key(asked, rule)
+        key = judgement_key(asked, rule)
         cached = await self._cache.get(key)
         metrics.LLM_CACHE.labels(rule.model, "miss" if cached is None else "hit").inc()
         if cached is not None:
