@@ -164,3 +164,32 @@ def test_the_window_is_the_lookahead_and_the_rule_counts_in_the_version() -> Non
 def test_a_model_that_is_no_backend_spec_is_refused() -> None:
     with pytest.raises(ValueError, match="model"):
         ruleset(model="gpt-4")
+
+
+async def test_the_live_judge_publishes_the_models_verdicts_and_survives_a_failing_model() -> None:
+    from services.eventlog.archive import InMemoryArchive
+    from services.eventlog.memory_bus import InMemoryBus
+    from services.judge.history import ArchiveHistory
+    from services.judge.service import JudgeService
+    from tests.judge.test_service import GROUP, Stack
+
+    # Six calls for five steps: one answer is malformed twice (kept, the failure named).
+    broken = {"verdict": "maybe"}
+    judge = Scripted(answer("keep"), broken, broken, answer("keep"), answer("keep"), answer("mask"))
+    async with InMemoryBus() as bus:
+        stack = Stack(bus, InMemoryArchive())
+        stack.judge = JudgeService(
+            bus, ruleset(), GROUP, ArchiveHistory(stack.archive), judge.stage
+        )
+        await stack.judge.start()
+        await stack.publish(*run_of(5).events)
+        verdicts = [event.action_judged for event in stack.verdicts()]
+
+    assert [v.step_index for v in verdicts] == [0, 1, 2, 3, 4]
+    assert [v.verdict for v in verdicts].count(pb.VERDICT_MASK) == 1
+    assert {v.judge_model.model for v in verdicts} == {"judge"}
+    details = sorted(reason.detail for v in verdicts for reason in v.reasons)
+    assert [detail.split(", kept")[0].split(": it")[0] for detail in details] == [
+        f"no judgement from {MODEL}",
+        f"{MODEL} says mask",
+    ]
