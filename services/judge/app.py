@@ -6,9 +6,12 @@ from services.eventlog.bus import KafkaBus
 from services.eventlog.pg_archive import PgArchive
 from services.eventlog.pg_processed import PgProcessedEvents
 from services.judge.history import ArchiveHistory
+from services.judge.llm_stage import LlmJudgeStage
+from services.judge.pg_llm_cache import PgLlmJudgementCache
 from services.judge.ruleset import RulesetError, load_ruleset
 from services.judge.service import JudgeService
 from services.judge.settings import JudgeSettings
+from services.llm.backend_pool import BackendPool
 from services.runtime.process import serving, start_process
 
 # The exit status of a ruleset that cannot be used, as `apollo judge lint` reports it.
@@ -28,12 +31,18 @@ async def main() -> None:
     await processed.migrate()
     archive = await PgArchive.connect(settings.postgres_dsn)
     await archive.migrate()
+    cache = await PgLlmJudgementCache.connect(settings.postgres_dsn)
+    await cache.migrate()
+    stage = LlmJudgeStage(BackendPool(settings.judge_model_concurrency), cache)
     try:
         async with KafkaBus(settings.kafka, "apollo-judge", processed=processed) as bus:
-            service = JudgeService(bus, ruleset, settings.judge_group, ArchiveHistory(archive))
+            service = JudgeService(
+                bus, ruleset, settings.judge_group, ArchiveHistory(archive), stage
+            )
             async with serving(service, settings.metrics_port, lambda: bus.healthy) as server:
                 log.info("judge started", kafka=settings.kafka, metrics_port=server.port)
                 await stop.wait()
     finally:
+        await cache.close()
         await archive.close()
         await processed.close()

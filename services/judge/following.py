@@ -7,10 +7,19 @@ from dataclasses import dataclass, field
 
 from apollo.v1 import events_pb2 as pb
 from services.judge.ruleset import Ruleset
-from services.judge.steps import step_view
-from services.judge.verdicts import ActionVerdict, judge_action, ready_positions
+from services.judge.steps import StepView, step_view
+from services.judge.verdicts import ActionVerdict, ready_positions
 from services.trajectory.fold import LOG_KINDS, apply, fold
 from services.trajectory.state import Trajectory
+
+
+@dataclass(frozen=True, slots=True)
+class DueAction:
+    """An action whose lookahead window is in and that lacks a verdict, in its trajectory."""
+
+    action: pb.Event
+    view: StepView
+    position: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +86,8 @@ class FollowedTrajectories:
         followed.state = apply(followed.state, event)
         return followed.pending - before
 
-    def due(self, trajectory_id: str) -> list[DueVerdict]:
-        """The verdicts on the actions whose lookahead window is in and that lack one."""
+    def due(self, trajectory_id: str) -> list[DueAction]:
+        """The actions whose lookahead window is in and that lack a verdict."""
         followed = self._followed.get(trajectory_id)
         if followed is None:
             return []
@@ -87,7 +96,7 @@ class FollowedTrajectories:
         # pay it (a proposal, an observation, the end): O(steps) per step, not per event.
         view = step_view(state)
         return [
-            DueVerdict(state.steps[position].action, judge_action(view, position, self.ruleset))
+            DueAction(state.steps[position].action, view, position)
             for position in ready_positions(view, self.ruleset.lookahead)
             if state.steps[position].action_id not in followed.judged
         ]

@@ -20,3 +20,25 @@ RESTORED = Counter(
     "apollo_judge_restored_trajectories_total",
     "Trajectories met mid-way (after a restart) whose earlier events were read from the archive",
 )
+
+# `model` is an llm_judge rule's backend spec, from the ruleset: a handful of values at most.
+LLM_CALLS = Counter(
+    "apollo_judge_llm_calls_total",
+    "Calls to judge models, by outcome (answered, malformed, error)",
+    ["model", "outcome"],
+)
+LLM_TOKENS = Counter(
+    "apollo_judge_llm_tokens_total",
+    "Tokens of judge-model calls, by kind (prompt, completion, cache_read, cache_write)",
+    ["model", "kind"],
+)
+LLM_CACHE = Counter(
+    "apollo_judge_llm_cache_lookups_total",
+    "Lookups of judge-model answers in the cache, by result (hit, miss)",
+    ["model", "result"],
+)
+LLM_UNJUDGED = Counter(
+    "apollo_judge_llm_unjudged_total",
+    "Actions kept without a judge-model answer, by cause (malformed_answer, backend_error)",
+    ["model", "cause"],
+)

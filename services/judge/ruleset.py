@@ -10,7 +10,7 @@ from typing import Annotated, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from services.judge import kinds_actions, kinds_guidance, kinds_workspace, propagation
+from services.judge import kinds_actions, kinds_guidance, kinds_workspace, llm_rule, propagation
 from services.judge.rules import Rule, RuleKind
 from services.trajectory.canonical import canonical_json
 
@@ -21,6 +21,7 @@ RULE_KINDS: dict[str, RuleKind] = {
         *kinds_workspace.KINDS,
         *kinds_guidance.KINDS,
         *propagation.KINDS,
+        *llm_rule.KINDS,
     )
 }
 SHIPPED_RULESETS = Path(__file__).parent / "rulesets"

@@ -8,6 +8,7 @@ redelivery or a restart is recorded once.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import structlog
@@ -19,9 +20,13 @@ from services.judge import metrics
 from services.judge.following import DueVerdict, FollowedTrajectories
 from services.judge.handlers import ROUTES
 from services.judge.history import NoHistory, TrajectoryHistory
+from services.judge.judging import judge_with_models
+from services.judge.llm_cache import InMemoryLlmJudgementCache
+from services.judge.llm_stage import LlmJudgeStage
 from services.judge.ruleset import Ruleset
 from services.judge.settings import JUDGE_GROUP
 from services.judge.verdict_events import verdict_event
+from services.llm.backend_pool import BackendPool
 
 log = structlog.get_logger(__name__)
 
@@ -35,10 +40,13 @@ class JudgeService:
         ruleset: Ruleset,
         group: str = JUDGE_GROUP,
         history: TrajectoryHistory | None = None,
+        stage: LlmJudgeStage | None = None,
     ) -> None:
         self._bus = bus
         self._group = group
         self._history = history or NoHistory()
+        # Without one given, llm_judge rules call models built from the environment, uncached.
+        self._stage = stage or LlmJudgeStage(BackendPool(1), InMemoryLlmJudgementCache())
         self.followed = FollowedTrajectories(ruleset)
 
     @property
@@ -79,7 +87,17 @@ class JudgeService:
     async def judge_due(self, trigger: pb.Event) -> None:
         """Publish the verdicts that `trigger`, just folded, made due."""
         trajectory_id = trigger.trajectory_id
-        due = self.followed.due(trajectory_id)
+        actions = self.followed.due(trajectory_id)
+        verdicts = await asyncio.gather(
+            *(
+                judge_with_models(item.view, item.position, self.ruleset, self._stage)
+                for item in actions
+            )
+        )
+        due = [
+            DueVerdict(item.action, verdict)
+            for item, verdict in zip(actions, verdicts, strict=True)
+        ]
         if due:
             await self._bus.publish_many([verdict_event(i.action, i.verdict) for i in due])
         published = self.followed.record_published(

@@ -13,7 +13,8 @@ JUDGE_GROUP = "apollo-judge"
 
 
 class JudgeSettings(ServiceSettings):
-    """Which ruleset the live judge applies, and the consumer group it reads the log as."""
+    """Which ruleset the live judge applies, the consumer group it reads the log as, and how
+    many calls its judge models take at once."""
 
     judge_group: str = Field(
         default=JUDGE_GROUP,
@@ -23,4 +24,9 @@ class JudgeSettings(ServiceSettings):
         default=SHIPPED_RULESETS / "default.yaml",
         description="YAML ruleset the live judge applies (check it with `apollo judge lint`); "
         "the shipped `default` unless set",
+    )
+    judge_model_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="Calls in flight per judge model of the ruleset's llm_judge rules",
     )

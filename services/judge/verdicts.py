@@ -23,6 +23,8 @@ class ActionVerdict:
     verdict: Verdict
     # Every rule that fired, mask and keep rules alike, in ruleset order.
     reasons: tuple[Reason, ...]
+    # The judge model of the ruleset's llm_judge rule; None for a purely symbolic ruleset.
+    judge_model: pb.ModelSpec | None = None
 
     def to_proto(self) -> pb.ActionJudged:
         """The ActionJudged body of this verdict."""
@@ -40,6 +42,7 @@ class ActionVerdict:
                 )
                 for reason in self.reasons
             ],
+            judge_model=self.judge_model,
         )
 
 

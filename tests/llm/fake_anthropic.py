@@ -7,7 +7,7 @@ import json
 import uuid
 from typing import Any
 
-from fake_model_api import LoopbackModelAPI, RequestRejected
+from tests.llm.fake_model_api import LoopbackModelAPI, RequestRejected
 
 # The real API looks for a cached prefix at most this many blocks before a breakpoint.
 _LOOKBACK_BLOCKS = 20

@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from fake_model_api import LoopbackModelAPI, RequestRejected, prompt_size
+from tests.llm.fake_model_api import LoopbackModelAPI, RequestRejected, prompt_size
 
 
 class FakeOpenAI(LoopbackModelAPI):
