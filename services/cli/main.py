@@ -6,6 +6,7 @@ import typer
 
 from services.cli.demo_command import demo
 from services.cli.docs_commands import docs_app
+from services.cli.eval_commands import eval_app, lineage
 from services.cli.gateway_commands import guide, users_app, watch
 from services.cli.judge_commands import judge_app
 from services.cli.log_commands import events, export, import_, trajectories
@@ -34,5 +35,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(users_app, name="users")
 app.add_typer(judge_app, name="judge")
 app.add_typer(docs_app, name="docs")
+app.add_typer(eval_app, name="eval")
+app.command()(lineage)
 app.command()(guide)
 app.command()(watch)
