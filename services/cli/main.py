@@ -13,6 +13,7 @@ from services.cli.log_commands import events, export, import_, trajectories
 from services.cli.run_commands import run, trajectory_app
 from services.cli.sandbox_commands import sandbox_app, tasks_app
 from services.cli.stack_commands import down, status, up
+from services.runtime.observability import configure_logging
 
 app = typer.Typer(
     name="apollo",
@@ -20,6 +21,14 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _logs_to_stderr() -> None:
+    # Unconfigured structlog prints every level to stdout, where `--json` output goes.
+    configure_logging("cli")
+
+
 app.command()(up)
 app.command()(down)
 app.command()(status)
