@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.archive import EventArchive, TrajectoryRow
@@ -56,7 +57,7 @@ class Lineage:
         }
 
 
-def _message_json(message) -> dict:
+def _message_json(message: Message) -> dict:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
 
