@@ -6,12 +6,14 @@ import typer
 
 from services.cli.demo_command import demo
 from services.cli.docs_commands import docs_app
+from services.cli.eval_commands import eval_app, lineage
 from services.cli.gateway_commands import guide, users_app, watch
 from services.cli.judge_commands import judge_app
 from services.cli.log_commands import events, export, import_, trajectories
 from services.cli.run_commands import run, trajectory_app
 from services.cli.sandbox_commands import sandbox_app, tasks_app
 from services.cli.stack_commands import down, status, up
+from services.runtime.observability import configure_logging
 
 app = typer.Typer(
     name="apollo",
@@ -19,6 +21,14 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _logs_to_stderr() -> None:
+    # Unconfigured structlog prints every level to stdout, where `--json` output goes.
+    configure_logging("cli")
+
+
 app.command()(up)
 app.command()(down)
 app.command()(status)
@@ -34,5 +44,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(users_app, name="users")
 app.add_typer(judge_app, name="judge")
 app.add_typer(docs_app, name="docs")
+app.add_typer(eval_app, name="eval")
+app.command()(lineage)
 app.command()(guide)
 app.command()(watch)

@@ -48,7 +48,10 @@ def outcome(state: Trajectory) -> dict:
     }
 
 
-async def _follow(kafka: str, trajectory_id: str, progress: Progress | None) -> Trajectory:
+async def follow_trajectory(
+    kafka: str, trajectory_id: str, progress: Progress | None
+) -> Trajectory:
+    """Fold the trajectory's events from the log until it ends (a line of `progress` on the way)."""
     state = Trajectory(trajectory_id=trajectory_id)
     over = asyncio.Event()
     task_id = progress.add_task("starting", total=None) if progress else None
@@ -68,6 +71,8 @@ async def _follow(kafka: str, trajectory_id: str, progress: Progress | None) -> 
         follower.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await follower
+        if progress is not None:
+            progress.remove_task(task_id)
     return state
 
 
@@ -85,10 +90,10 @@ async def _follow_to_end(
     watching = asyncio.create_task(annotator.run()) if annotator else None
     try:
         if quiet:
-            return outcome(await _follow(kafka, trajectory_id, None))
+            return outcome(await follow_trajectory(kafka, trajectory_id, None))
         columns = (SpinnerColumn(), TextColumn("{task.description}"))
         with Progress(*columns, console=console, transient=True) as progress:
-            return outcome(await _follow(kafka, trajectory_id, progress))
+            return outcome(await follow_trajectory(kafka, trajectory_id, progress))
     finally:
         if watching is not None:
             watching.cancel()

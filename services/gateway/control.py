@@ -14,6 +14,7 @@ from services.gateway.live import LiveLog
 from services.tasks.packs import TaskCatalog, TaskPackError
 from services.tasks.starting import DEFAULT_SUMMARY_THRESHOLD, started_event
 from services.trajectory import Trajectory
+from services.trajectory.state import is_evaluation
 
 SERVICE = "gateway"
 MAX_GUIDANCE_CHARS = 20_000
@@ -130,7 +131,12 @@ class Control:
     async def submit_guidance(self, request: GuidanceRequest) -> str:
         """Publish GuidanceSubmitted; return its event_id."""
         body = guidance_body(request)
-        await self.running(request.trajectory_id)
+        state = await self.running(request.trajectory_id)
+        if state.started is not None and is_evaluation(state.started.trajectory_started):
+            raise InvalidGuidance(
+                f"trajectory {request.trajectory_id!r} evaluates a checkpoint and takes no "
+                "guidance; guide a training run instead"
+            )
         event = new_event(body, trajectory_id=request.trajectory_id, service=SERVICE)
         await self._bus.publish(event)
         metrics.GUIDANCE_SUBMITTED.labels(request.kind, request.channel).inc()

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from services.gateway.workspace_view import FILE_CHANGING_TOOLS, sessions
 from services.trajectory import Step, Trajectory
+from services.trajectory.state import is_evaluation
 
 _EVAL_TOOL = "eval"
 _WAITING_TOOLS = frozenset({"sleep"})
@@ -33,11 +34,16 @@ class DriftRules:
 
 
 def attention_reasons(state: Trajectory, now: datetime, rules: DriftRules) -> list[str]:
-    """Why the trajectory needs attention; [] when it does not (or is over)."""
-    if state.is_over:
+    """Why the trajectory needs attention; [] when it does not (or is over, or is an evaluation)."""
+    if state.is_over or _unguided(state):
         return []
     checks = (_failing, _identical, _no_progress, _stalled, _idle_sessions, _budget)
     return [reason for check in checks for reason in check(state, now, rules)]
+
+
+def _unguided(state: Trajectory) -> bool:
+    # An evaluation measures the checkpoint alone: calling a human to it would steer it.
+    return state.started is not None and is_evaluation(state.started.trajectory_started)
 
 
 def _failing(state: Trajectory, now: datetime, rules: DriftRules) -> list[str]:

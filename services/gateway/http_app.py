@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.gateway import http_routes, http_stream, metrics
 from services.gateway.control import (
+    InvalidGuidance,
     TrajectoryAlreadyEnded,
     UnknownStep,
     UnknownTask,
@@ -38,6 +39,7 @@ _ERRORS: dict[type[Exception], int] = {
     UnknownStep: status.HTTP_404_NOT_FOUND,
     UnknownRulesetVersion: status.HTTP_404_NOT_FOUND,
     TrajectoryAlreadyEnded: status.HTTP_409_CONFLICT,
+    InvalidGuidance: status.HTTP_422_UNPROCESSABLE_CONTENT,
     UnknownTask: status.HTTP_422_UNPROCESSABLE_CONTENT,
     BadPolicy: status.HTTP_422_UNPROCESSABLE_CONTENT,
 }

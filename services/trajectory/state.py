@@ -13,6 +13,9 @@ EVAL_TOOL = "eval"
 # The TrajectoryStarted label naming the format a trajectory was imported from: an
 # imported run is history recorded elsewhere, so no service ever executes it.
 IMPORTED_FROM_LABEL = "imported_from"
+# The TrajectoryStarted label of a checkpoint's evaluation run ("true"): as at test time
+# in the paper, no human (simulated or not) may guide it.
+EVALUATION_LABEL = "evaluation"
 
 
 class TrajectoryStatus(StrEnum):
@@ -164,6 +167,11 @@ class Trajectory:
 def is_imported(started: pb.TrajectoryStarted) -> bool:
     """Whether the trajectory was imported (history to judge and train on, never to run)."""
     return IMPORTED_FROM_LABEL in started.labels
+
+
+def is_evaluation(started: pb.TrajectoryStarted) -> bool:
+    """Whether the trajectory evaluates a checkpoint, so it runs without guidance."""
+    return started.labels.get(EVALUATION_LABEL) == "true"
 
 
 def is_agent_turn(state: Trajectory) -> bool:

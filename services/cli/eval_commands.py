@@ -1,0 +1,244 @@
+"""`apollo eval`: a checkpoint on held-out tasks without guidance; `apollo lineage`: its origin."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.tree import Tree
+
+from apollo.v1 import events_pb2 as pb
+from services.cli.connection import Connection, connection_or_exit
+from services.cli.importing import import_events
+from services.cli.run_commands import follow_trajectory
+from services.cli.stack.home import ApolloHome
+from services.eventlog.bus import KafkaBus
+from services.eventlog.pg_archive import PgArchive
+from services.tasks.packs import TaskCatalog, TaskPackError
+from services.tasks.starting import BadPolicy, started_event
+from services.trainer.evaluation import (
+    UNTRAINED,
+    EvaluatedCheckpoint,
+    EvaluationRun,
+    UnknownCheckpoint,
+    evaluated_checkpoint,
+    evaluation_labels,
+    plan_runs,
+    scored_event,
+    seeded,
+)
+from services.trainer.evaluation_archive import TrainingFacts, training_facts
+from services.trainer.evaluation_report import markdown_table, report_rows
+from services.trainer.lineage import Lineage, lineage_of
+
+console = Console(stderr=True)
+eval_app = typer.Typer(
+    help="Evaluate a checkpoint on held-out tasks with no human guidance; report the scores.",
+    invoke_without_command=True,
+)
+
+
+class ReportFormat(StrEnum):
+    """How `apollo eval report` prints its table."""
+
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+def _artifacts_root() -> Path:
+    """APOLLO_ARTIFACTS_DIR, else the `artifacts` folder of the Apollo home."""
+    configured = os.environ.get("APOLLO_ARTIFACTS_DIR")
+    root = Path(configured) if configured else ApolloHome.resolve().root / "artifacts"
+    return root.expanduser().resolve()
+
+
+async def _archived_facts(dsn: str) -> TrainingFacts:
+    archive = await PgArchive.connect(dsn)
+    try:
+        return await training_facts(archive)
+    finally:
+        await archive.close()
+
+
+def _task_ids(tasks: str) -> list[str]:
+    catalog = TaskCatalog()
+    task_ids = [task.strip() for task in tasks.split(",") if task.strip()]
+    if not task_ids:
+        raise typer.BadParameter("name at least one task", param_hint="--tasks")
+    for task_id in task_ids:
+        try:
+            catalog.get(task_id)
+        except TaskPackError as error:
+            raise typer.BadParameter(str(error), param_hint="--tasks") from error
+    return task_ids
+
+
+def _started(run: EvaluationRun, max_steps: int | None, variant: str) -> pb.Event:
+    pack = TaskCatalog().get(run.task_id)
+    try:
+        started = started_event(
+            pack,
+            run.checkpoint.policy,
+            started_by="cli",
+            service="cli",
+            budgets=pb.Budgets(max_steps=max_steps or 0),
+            labels=evaluation_labels(run.checkpoint.checkpoint_id, variant),
+        )
+    except BadPolicy as error:
+        raise typer.BadParameter(str(error), param_hint="--policy") from error
+    return seeded(started, run)
+
+
+async def _run_all(
+    connection: Connection,
+    runs: list[EvaluationRun],
+    facts: TrainingFacts,
+    max_steps: int | None,
+    variant: str,
+    quiet: bool,
+) -> int:
+    """Start (unless already started), follow and score every run not scored yet; how many."""
+    archive = await PgArchive.connect(connection.postgres_dsn)
+    try:
+        started = await archive.has(run.started_event_id for run in runs)
+    finally:
+        await archive.close()
+    pending = [run for run in runs if run.scored_event_id not in facts.scored_event_ids]
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True, disable=quiet) as progress:
+        overall = progress.add_task("runs scored", total=len(runs))
+        progress.update(overall, completed=len(runs) - len(pending))
+        async with KafkaBus(connection.kafka, client_id="apollo-eval") as bus:
+            for run in pending:
+                progress.update(overall, description=f"{run.task_id} seed {run.seed}")
+                # A rerun after a kill follows the run it had started instead of a second one.
+                if run.started_event_id not in started:
+                    await bus.publish(_started(run, max_steps, variant))
+                ended = await follow_trajectory(connection.kafka, run.trajectory_id, progress)
+                await import_events(connection, [scored_event(run, ended, variant)])
+                progress.advance(overall)
+    return len(pending)
+
+
+@eval_app.callback()
+def evaluate(
+    ctx: typer.Context,
+    checkpoint: str | None = typer.Option(
+        None, help=f"Checkpoint id (its CheckpointSaved), or '{UNTRAINED}' for the base model."
+    ),
+    tasks: str | None = typer.Option(None, help="Comma-separated task pack ids to run on."),
+    seeds: int = typer.Option(1, min=1, help="Runs per task, seeded 0, 1, …"),
+    max_steps: int | None = typer.Option(None, min=1, help="Step budget (default: the task's)."),
+    variant: str = typer.Option("", help="Ablation label, e.g. 'human+filter'."),
+    policy: str | None = typer.Option(
+        None, help="Run the checkpoint as served by this policy spec (e.g. openai:NAME on vLLM)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
+) -> None:
+    """Run the checkpoint on each task and seed with no guidance and publish EvaluationScored."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if checkpoint is None or tasks is None:
+        raise typer.BadParameter("give --checkpoint and --tasks (or use `apollo eval report`)")
+    task_ids = _task_ids(tasks)
+    connection = connection_or_exit()
+    facts = asyncio.run(_archived_facts(connection.postgres_dsn))
+    try:
+        saved = facts.checkpoints.get(checkpoint)
+        evaluated = evaluated_checkpoint(checkpoint, saved, _artifacts_root(), policy)
+    except UnknownCheckpoint as error:
+        raise typer.BadParameter(str(error), param_hint="--checkpoint") from error
+    runs = plan_runs(evaluated, task_ids, seeds)
+    added = asyncio.run(_run_all(connection, runs, facts, max_steps, variant, as_json))
+    _print_evaluation(evaluated, connection, added, as_json)
+
+
+def _print_evaluation(
+    evaluated: EvaluatedCheckpoint, connection: Connection, added: int, as_json: bool
+) -> None:
+    facts = asyncio.run(_archived_facts(connection.postgres_dsn))
+    scores = facts.scores_of(evaluated.checkpoint_id)
+    if as_json:
+        rows = [row.as_json() for row in report_rows(scores)]
+        result = {"checkpoint_id": evaluated.checkpoint_id, "policy": evaluated.policy}
+        typer.echo(json.dumps({**result, "scored": added, "report": rows}))
+        return
+    console.print(f"{added} new runs of {evaluated.checkpoint_id} ({evaluated.policy}) scored")
+    typer.echo(markdown_table(report_rows(scores)))
+
+
+@eval_app.command()
+def report(
+    checkpoint: list[str] | None = typer.Option(
+        None, help="Only these checkpoints (repeat the option); default: every one evaluated."
+    ),
+    output: ReportFormat = typer.Option(ReportFormat.MARKDOWN, "--format", help="Table format."),
+) -> None:
+    """Mean ± sd of final and best scores over seeds, per checkpoint, variant and task."""
+    facts = asyncio.run(_archived_facts(connection_or_exit().postgres_dsn))
+    scores = [event.evaluation_scored for event in facts.scores]
+    if checkpoint:
+        scores = [score for score in scores if score.checkpoint_id in checkpoint]
+    rows = report_rows(scores)
+    if output is ReportFormat.JSON:
+        typer.echo(json.dumps([row.as_json() for row in rows]))
+    else:
+        typer.echo(markdown_table(rows))
+
+
+async def _lineage(dsn: str, checkpoint_id: str) -> Lineage:
+    archive = await PgArchive.connect(dsn)
+    try:
+        return await lineage_of(archive, await training_facts(archive), checkpoint_id)
+    finally:
+        await archive.close()
+
+
+def lineage(
+    checkpoint: str = typer.Argument(..., help="Checkpoint id (its CheckpointSaved)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
+) -> None:
+    """A checkpoint's dataset, ruleset version, trajectories (tasks, guidance) and evaluations."""
+    try:
+        traced = asyncio.run(_lineage(connection_or_exit().postgres_dsn, checkpoint))
+    except UnknownCheckpoint as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    if as_json:
+        typer.echo(json.dumps(traced.as_json()))
+        return
+    Console().print(_lineage_tree(traced))
+
+
+def _lineage_tree(traced: Lineage) -> Tree:
+    saved = traced.checkpoint
+    tree = Tree(f"checkpoint {saved.checkpoint_id}: {saved.base_model} step {saved.optimizer_step}")
+    if traced.dataset is None:
+        tree.add(f"dataset {saved.dataset_id} (no DatasetBuilt in the archive)")
+    else:
+        built = traced.dataset
+        dataset = tree.add(
+            f"dataset {built.dataset_id}: ruleset {built.ruleset_version}, "
+            f"{built.react_samples} ReAct + {built.summary_samples} summary samples"
+        )
+        for origin in traced.trajectories:
+            row = origin.row
+            dataset.add(
+                f"trajectory {origin.trajectory_id}: not archived"
+                if row is None
+                else f"trajectory {origin.trajectory_id}: {row.task_id}, {row.status}, "
+                f"{row.steps} steps, {row.guidance_count} guidance"
+            )
+    evaluations = tree.add(f"evaluations ({len(traced.evaluations)})")
+    for score in traced.evaluations:
+        evaluations.add(
+            f"{score.task_id} [{score.variant or '-'}]: final {score.final_score:.1f}, "
+            f"best {score.best_score:.1f} ({score.evaluation_trajectory_id})"
+        )
+    return tree

@@ -1,0 +1,1 @@
+"""The trainer: datasets with per-turn loss masks, exports, masked SFT, evaluation."""
