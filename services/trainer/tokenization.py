@@ -74,7 +74,9 @@ class SampleTokenizer:
                 "build the dataset again with this tokenizer"
             )
 
-    def render(self, sample: Sample, add_generation_prompt: bool = False, upto: int | None = None) -> str:
+    def render(
+        self, sample: Sample, add_generation_prompt: bool = False, upto: int | None = None
+    ) -> str:
         """The chat-templated text of the sample's first `upto` turns (all by default)."""
         messages = [turn.message for turn in sample.turns[:upto]]
         conversation = render_text_conversation(messages, sample.tools)
