@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.eventlog.archive import EventArchive
 from services.trainer.dataset_store import dataset_exists, read_manifest, write_dataset
-from services.trainer.samples import ASSISTANT, RejectedSample, Sample, SampleKind
+from services.trainer.samples import ASSISTANT, RejectedSample, Sample, SampleKind, SampleTurn
 from services.trainer.selection import SelectedTrajectory, TrajectorySelection, select_trajectories
 from services.trainer.tokenization import SampleTokenizer, TokenizedSample
 from services.trainer.verdict_masks import RulesetMasks, UnknownRulesetVersion
@@ -153,7 +153,7 @@ def _tokenized_rows(
         counts["trained_tokens"] += sum(1 for label in tokenized.labels if label >= 0)
         for turn in sample.turns:
             if turn.message.role == ASSISTANT:
-                counts["trained_turns" if turn.train else "masked_turns"] += 1
+                counts[_turn_count(turn)] += 1
                 masked_by_rule.update(turn.mask_rules)
         rows.append(_row(sample, tokenized, config))
     every = ("react_samples", "summary_samples", "dropped_untrained", "dropped_too_long")
@@ -163,8 +163,15 @@ def _tokenized_rows(
         "trained_tokens": counts["trained_tokens"],
         "trained_turns": counts["trained_turns"],
         "masked_turns": counts["masked_turns"],
+        "context_turns": counts["context_turns"],
         "masked_turns_by_rule": dict(sorted(masked_by_rule.items())),
     }
+
+
+def _turn_count(turn: SampleTurn) -> str:
+    if turn.train:
+        return "trained_turns"
+    return "masked_turns" if turn.masked else "context_turns"
 
 
 def _row(sample: Sample, tokenized: TokenizedSample, config: DatasetBuildConfig) -> dict:

@@ -23,10 +23,16 @@ class SampleTurn:
     """One message of a sample and whether its tokens carry loss."""
 
     message: ChatMessage
-    # Set on assistant turns only: False when the action's verdict masks it.
+    # Set on assistant turns only: False when the action's verdict masks it, or when the
+    # turn is context from an earlier window (then `mask_rules` is empty).
     train: bool | None = None
     # The rules of the mask verdict that dropped this turn from the loss.
     mask_rules: tuple[str, ...] = ()
+
+    @property
+    def masked(self) -> bool:
+        """Whether a verdict dropped this turn from the loss."""
+        return self.train is False and bool(self.mask_rules)
 
     def as_row(self) -> dict:
         """The turn as a `messages` entry of samples.parquet."""

@@ -105,7 +105,7 @@ class SampleTokenizer:
         conversation = render_text_conversation([t.message for t in sample.turns], sample.tools)
         end_token = self.tokenizer.eos_token or ""
         spans = []
-        cursor = 0
+        cursor = answer_start = 0
         for turn, rendered in zip(sample.turns, conversation, strict=True):
             # Contents appear in order, so each is searched for after the one before.
             start = text.find(rendered["content"], cursor)
@@ -113,18 +113,19 @@ class SampleTokenizer:
                 role = turn.message.role
                 raise TemplateMismatch(f"the chat template does not show a {role} turn")
             cursor = start + len(rendered["content"])
+            if turn.train is not None:
+                answer_start = start
             if turn.train and rendered["content"]:
                 end = cursor + len(end_token) if text.startswith(end_token, cursor) else cursor
                 spans.append((start, end))
-        self._check_last_prompt_is_prefix(sample, text, spans)
+        self._check_last_prompt_is_prefix(sample, text, answer_start)
         return spans
 
-    def _check_last_prompt_is_prefix(
-        self, sample: Sample, text: str, spans: list[tuple[int, int]]
-    ) -> None:
+    def _check_last_prompt_is_prefix(self, sample: Sample, text: str, answer_start: int) -> None:
+        """The last answer must start right where the chat template's prompt for it ends."""
         last = max(i for i, turn in enumerate(sample.turns) if turn.train is not None)
         prompt = self.render(sample, add_generation_prompt=True, upto=last)
-        if not text.startswith(prompt) or (spans and spans[-1][0] < len(prompt)):
+        if not text.startswith(prompt) or answer_start != len(prompt):
             raise TemplateMismatch(
                 f"sample {sample.sample_id}: the chat template's prompt of the last answer is "
                 "not a prefix of the sample's text"

@@ -72,7 +72,7 @@ def _window_sample(
         raise _Mismatch(RejectedSample(state.trajectory_id, where, str(error))) from error
     messages = [*prompt.messages, action_message(last.index, last.action.action_proposed)]
     assistant_positions = [i for i, message in enumerate(messages) if message.role == ASSISTANT]
-    if len(assistant_positions) != len(window):
+    if len(assistant_positions) < len(window):
         raise _Mismatch(
             RejectedSample(
                 state.trajectory_id,
@@ -80,8 +80,14 @@ def _window_sample(
                 f"the window shows {len(assistant_positions)} answers for {len(window)} actions",
             )
         )
-    trained: dict[int, SampleTurn] = {}
-    for step, position in zip(window, assistant_positions, strict=True):
+    # A window opens with the steps after its summary's span: those answers were written
+    # under the window before (and trained there), so here they are context only.
+    context = len(assistant_positions) - len(window)
+    trained = {
+        position: SampleTurn(messages[position], False)
+        for position in assistant_positions[:context]
+    }
+    for step, position in zip(window, assistant_positions[context:], strict=True):
         shown = Prompt(tuple(messages[:position]), prompt.tools, prompt.sampling)
         _check_digest(state, step, shown)
         rules = masks.rules_masking(step.action_id)
