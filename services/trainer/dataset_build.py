@@ -97,7 +97,7 @@ async def build_dataset(
         )
         samples.extend(cut)
         rejected.extend(refused)
-    rows, counts = _tokenized_rows(samples, tokenizer, config, track)
+    rows, counts = _tokenized_rows(samples, tokenizer, config)
     manifest = {
         "dataset_id": dataset_id,
         "ruleset_version": config.ruleset_version,
@@ -134,17 +134,16 @@ def _dataset_id(config: DatasetBuildConfig, tokenizer: SampleTokenizer, lineage:
 
 
 def _tokenized_rows(
-    samples: list[Sample], tokenizer: SampleTokenizer, config: DatasetBuildConfig, track: Track
+    samples: list[Sample], tokenizer: SampleTokenizer, config: DatasetBuildConfig
 ) -> tuple[list[dict], dict]:
     """The rows of the samples kept, and the counts of what was kept and dropped."""
     counts: Counter[str] = Counter()
     masked_by_rule: Counter[str] = Counter()
     rows = []
-    for sample in track(samples, "tokenizing samples"):
-        if not sample.trained_turns:
-            counts["dropped_untrained"] += 1
-            continue
-        tokenized = tokenizer.tokenize(sample)
+    trainable = [sample for sample in samples if sample.trained_turns]
+    counts["dropped_untrained"] = len(samples) - len(trainable)
+    tokenized_samples = tokenizer.tokenize(trainable)
+    for sample, tokenized in zip(trainable, tokenized_samples, strict=True):
         if len(tokenized.input_ids) > config.max_tokens:
             counts["dropped_too_long"] += 1
             continue

@@ -84,21 +84,20 @@ class SampleTokenizer:
             conversation, tokenize=False, add_generation_prompt=add_generation_prompt
         )
 
-    def tokenize(self, sample: Sample) -> TokenizedSample:
-        """The sample's text, tokens and labels (IGNORE_INDEX outside trained turns)."""
-        text = self.render(sample)
-        spans = self._trained_spans(sample, text)
-        encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-        labels = []
-        span_index = 0
-        for token, (start, _end) in zip(
-            encoded["input_ids"], encoded["offset_mapping"], strict=True
-        ):
-            while span_index < len(spans) and start >= spans[span_index][1]:
-                span_index += 1
-            inside = span_index < len(spans) and spans[span_index][0] <= start
-            labels.append(token if inside else IGNORE_INDEX)
-        return TokenizedSample(text, list(encoded["input_ids"]), labels, spans)
+    def tokenize(self, samples: list[Sample]) -> list[TokenizedSample]:
+        """Each sample's text, tokens and labels (IGNORE_INDEX outside trained turns)."""
+        texts = [self.render(sample) for sample in samples]
+        spans = [
+            self._trained_spans(sample, text) for sample, text in zip(samples, texts, strict=True)
+        ]
+        # One batch call: the fast tokenizer encodes a batch on every core.
+        encoded = self.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+        return [
+            TokenizedSample(text, list(ids), _labels(ids, offsets, trained), trained)
+            for text, ids, offsets, trained in zip(
+                texts, encoded["input_ids"], encoded["offset_mapping"], spans, strict=True
+            )
+        ]
 
     def _trained_spans(self, sample: Sample, text: str) -> list[tuple[int, int]]:
         """Where each trained turn's text (and its end-of-turn token) lies in `text`."""
@@ -130,6 +129,20 @@ class SampleTokenizer:
                 f"sample {sample.sample_id}: the chat template's prompt of the last answer is "
                 "not a prefix of the sample's text"
             )
+
+
+def _labels(
+    input_ids: list[int], offsets: list[tuple[int, int]], spans: list[tuple[int, int]]
+) -> list[int]:
+    """A token's own id where it starts inside a trained span, else IGNORE_INDEX."""
+    labels = []
+    span_index = 0
+    for token, (start, _end) in zip(input_ids, offsets, strict=True):
+        while span_index < len(spans) and start >= spans[span_index][1]:
+            span_index += 1
+        inside = span_index < len(spans) and spans[span_index][0] <= start
+        labels.append(token if inside else IGNORE_INDEX)
+    return labels
 
 
 def load_sample_tokenizer(choice: str) -> SampleTokenizer:
