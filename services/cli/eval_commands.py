@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from enum import StrEnum
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -15,9 +13,9 @@ from rich.tree import Tree
 
 from apollo.v1 import events_pb2 as pb
 from services.cli.connection import Connection, connection_or_exit
+from services.cli.dataset_commands import artifacts_root
 from services.cli.importing import import_events
 from services.cli.run_commands import follow_trajectory
-from services.cli.stack.home import ApolloHome
 from services.eventlog.bus import KafkaBus
 from services.eventlog.pg_archive import PgArchive
 from services.tasks.packs import TaskCatalog, TaskPackError
@@ -49,13 +47,6 @@ class ReportFormat(StrEnum):
 
     MARKDOWN = "markdown"
     JSON = "json"
-
-
-def _artifacts_root() -> Path:
-    """APOLLO_ARTIFACTS_DIR, else the `artifacts` folder of the Apollo home."""
-    configured = os.environ.get("APOLLO_ARTIFACTS_DIR")
-    root = Path(configured) if configured else ApolloHome.resolve().root / "artifacts"
-    return root.expanduser().resolve()
 
 
 async def _archived_facts(dsn: str) -> TrainingFacts:
@@ -151,7 +142,7 @@ def evaluate(
     facts = asyncio.run(_archived_facts(connection.postgres_dsn))
     try:
         saved = facts.checkpoints.get(checkpoint)
-        evaluated = evaluated_checkpoint(checkpoint, saved, _artifacts_root(), policy)
+        evaluated = evaluated_checkpoint(checkpoint, saved, artifacts_root(), policy)
     except UnknownCheckpoint as error:
         raise typer.BadParameter(str(error), param_hint="--checkpoint") from error
     runs = plan_runs(evaluated, task_ids, seeds)

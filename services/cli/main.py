@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from services.cli.dataset_commands import dataset_app
 from services.cli.demo_command import demo
 from services.cli.docs_commands import docs_app
 from services.cli.eval_commands import eval_app, lineage
@@ -43,6 +44,7 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(users_app, name="users")
 app.add_typer(judge_app, name="judge")
+app.add_typer(dataset_app, name="dataset")
 app.add_typer(docs_app, name="docs")
 app.add_typer(eval_app, name="eval")
 app.command()(lineage)

@@ -1,1 +1,1 @@
-"""The trainer: datasets with per-turn loss masks, exports, masked SFT, evaluation."""
+"""The trainer: versioned SFT datasets with per-turn loss masks, exports, training, evaluation."""

@@ -1,0 +1,163 @@
+"""Samples as the local model reads them: the chat template's text, its tokens, their labels.
+
+The text is the local backend's: `render_text_conversation` (tools in the system prompt,
+calls as Hermes-style text) through the tokenizer's chat template. A trained assistant
+turn's loss covers its text and the end-of-turn token that stops generation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from services.llm.local_model import converted_cache_dir, load_local_model
+from services.llm.model_files import models_dir
+from services.llm.text_tools import render_text_conversation
+from services.trainer.samples import Sample
+
+# The label of a token that adds no loss (what transformers' losses ignore).
+IGNORE_INDEX = -100
+LOCAL_TOKENIZER = "local"
+
+
+class TokenizerMismatch(ValueError):
+    """A tokenizer other than the one a dataset was built with."""
+
+
+class TemplateMismatch(ValueError):
+    """The chat template does not show a window's prompts as prefixes of its text."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenizedSample:
+    """A sample's text, its tokens, the labels of those tokens and its trained spans."""
+
+    text: str
+    input_ids: list[int]
+    labels: list[int]
+    # Character spans [start, end) of the trained assistant turns in `text`.
+    trained_spans: list[tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenizerIdentity:
+    """Which tokenizer made a dataset's tokens: its name and a digest of vocabulary and template."""
+
+    name: str
+    digest: str
+
+    def as_json(self) -> dict:
+        """A JSON-ready dict."""
+        return {"name": self.name, "digest": self.digest}
+
+
+class SampleTokenizer:
+    """Renders and tokenizes samples with one fast tokenizer and its chat template."""
+
+    def __init__(self, tokenizer: Any, name: str) -> None:
+        if not getattr(tokenizer, "is_fast", False):
+            raise TypeError(f"tokenizer {name} is not a fast tokenizer: offsets are needed")
+        self.tokenizer = tokenizer
+        template = tokenizer.chat_template or ""
+        vocabulary = tokenizer.backend_tokenizer.to_str()
+        digest = hashlib.sha256(f"{vocabulary}\0{template}".encode()).hexdigest()
+        self.identity = TokenizerIdentity(name, "sha256:" + digest)
+
+    def check_is(self, identity: dict) -> None:
+        """Raise TokenizerMismatch unless this is the tokenizer `identity` describes."""
+        if identity.get("digest") != self.identity.digest:
+            raise TokenizerMismatch(
+                f"the dataset was tokenized with {identity.get('name')} "
+                f"({identity.get('digest')}), not {self.identity.name} ({self.identity.digest}); "
+                "build the dataset again with this tokenizer"
+            )
+
+    def render(
+        self, sample: Sample, add_generation_prompt: bool = False, upto: int | None = None
+    ) -> str:
+        """The chat-templated text of the sample's first `upto` turns (all by default)."""
+        messages = [turn.message for turn in sample.turns[:upto]]
+        conversation = render_text_conversation(messages, sample.tools)
+        return self.tokenizer.apply_chat_template(
+            conversation, tokenize=False, add_generation_prompt=add_generation_prompt
+        )
+
+    def tokenize(self, samples: list[Sample]) -> list[TokenizedSample]:
+        """Each sample's text, tokens and labels (IGNORE_INDEX outside trained turns)."""
+        texts = [self.render(sample) for sample in samples]
+        spans = [
+            self._trained_spans(sample, text) for sample, text in zip(samples, texts, strict=True)
+        ]
+        # One batch call: the fast tokenizer encodes a batch on every core.
+        encoded = self.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+        return [
+            TokenizedSample(text, list(ids), _labels(ids, offsets, trained), trained)
+            for text, ids, offsets, trained in zip(
+                texts, encoded["input_ids"], encoded["offset_mapping"], spans, strict=True
+            )
+        ]
+
+    def _trained_spans(self, sample: Sample, text: str) -> list[tuple[int, int]]:
+        """Where each trained turn's text (and its end-of-turn token) lies in `text`."""
+        conversation = render_text_conversation([t.message for t in sample.turns], sample.tools)
+        end_token = self.tokenizer.eos_token or ""
+        spans = []
+        cursor = answer_start = 0
+        for turn, rendered in zip(sample.turns, conversation, strict=True):
+            # Contents appear in order, so each is searched for after the one before.
+            start = text.find(rendered["content"], cursor)
+            if start < 0:
+                role = turn.message.role
+                raise TemplateMismatch(f"the chat template does not show a {role} turn")
+            cursor = start + len(rendered["content"])
+            if turn.train is not None:
+                answer_start = start
+            if turn.train and rendered["content"]:
+                end = cursor + len(end_token) if text.startswith(end_token, cursor) else cursor
+                spans.append((start, end))
+        self._check_last_prompt_is_prefix(sample, text, answer_start)
+        return spans
+
+    def _check_last_prompt_is_prefix(self, sample: Sample, text: str, answer_start: int) -> None:
+        """The last answer must start right where the chat template's prompt for it ends."""
+        last = max(i for i, turn in enumerate(sample.turns) if turn.train is not None)
+        prompt = self.render(sample, add_generation_prompt=True, upto=last)
+        if not text.startswith(prompt) or answer_start != len(prompt):
+            raise TemplateMismatch(
+                f"sample {sample.sample_id}: the chat template's prompt of the last answer is "
+                "not a prefix of the sample's text"
+            )
+
+
+def _labels(
+    input_ids: list[int], offsets: list[tuple[int, int]], spans: list[tuple[int, int]]
+) -> list[int]:
+    """A token's own id where it starts inside a trained span, else IGNORE_INDEX."""
+    labels = []
+    span_index = 0
+    for token, (start, _end) in zip(input_ids, offsets, strict=True):
+        while span_index < len(spans) and start >= spans[span_index][1]:
+            span_index += 1
+        inside = span_index < len(spans) and spans[span_index][0] <= start
+        labels.append(token if inside else IGNORE_INDEX)
+    return labels
+
+
+def load_sample_tokenizer(choice: str) -> SampleTokenizer:
+    """`local` (the local model's tokenizer) or a directory holding a Hugging Face tokenizer."""
+    from transformers import AutoTokenizer
+
+    if choice == LOCAL_TOKENIZER:
+        cache = converted_cache_dir(models_dir())
+        if cache.is_dir():
+            tokenizer = AutoTokenizer.from_pretrained(cache, local_files_only=True)
+        else:
+            tokenizer = load_local_model(models_dir()).tokenizer
+        return SampleTokenizer(tokenizer, LOCAL_TOKENIZER)
+    directory = Path(choice).expanduser()
+    if not directory.is_dir():
+        raise FileNotFoundError(f"no tokenizer directory {directory}; give `local` or a directory")
+    tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    return SampleTokenizer(tokenizer, directory.name)
