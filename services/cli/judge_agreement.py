@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from apollo.v1 import events_pb2 as pb
-from services.cli.connection import connection_or_exit
+from services.cli.judge_archive import archive_connection
 from services.eventlog.pg_archive import PgArchive
 from services.judge.agreement import (
     Agreement,
@@ -51,7 +51,7 @@ def agreement(
 ) -> None:
     """Precision, recall and Cohen's κ of a ruleset's masks against annotators' keep/mask
     labels (the newest label of an action wins), per rule and overall."""
-    connection = connection_or_exit()
+    connection = archive_connection()
     verdicts, labels = asyncio.run(_calibration_events(connection.postgres_dsn))
     for version in (ruleset, against):
         if version is not None and not verdicts_of(verdicts, version):

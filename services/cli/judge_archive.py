@@ -13,6 +13,11 @@ from services.cli.connection import Connection, connection_or_exit
 from services.cli.settings import CliSettings
 from services.eventlog.bus import KafkaBus
 from services.eventlog.pg_archive import PgArchive
+from services.judge.judging import llm_rules
+from services.judge.pg_llm_cache import PgLlmJudgementCache
+from services.judge.rejudge import JudgeModels
+from services.judge.ruleset import Ruleset
+from services.llm.backend_pool import BackendPool
 
 # How long a run waits for the broker before it records into the archive alone.
 BROKER_CONNECT_TIMEOUT_S = 10.0
@@ -37,6 +42,23 @@ async def opened_archive(dsn: str) -> AsyncIterator[PgArchive]:
         yield archive
     finally:
         await archive.close()
+
+
+@contextlib.asynccontextmanager
+async def opened_judge_models(
+    dsn: str, ruleset: Ruleset, concurrency: int
+) -> AsyncIterator[JudgeModels | None]:
+    """For a ruleset with llm_judge rules, the backends and the archive's answer cache (the
+    live judge's, so what it asked is not asked again); None for a purely symbolic one."""
+    if not llm_rules(ruleset):
+        yield None
+        return
+    cache = await PgLlmJudgementCache.connect(dsn)
+    try:
+        await cache.migrate()
+        yield JudgeModels(BackendPool(concurrency), cache)
+    finally:
+        await cache.close()
 
 
 @contextlib.asynccontextmanager

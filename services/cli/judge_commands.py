@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -14,8 +15,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.cli.judge_agreement import agreement
-from services.cli.judge_archive import archive_connection, opened_archive, reachable_bus
+from services.cli.judge_archive import (
+    archive_connection,
+    opened_archive,
+    opened_judge_models,
+    reachable_bus,
+)
 from services.cli.judge_reports import diff, rulesets, show
+from services.judge.judging import llm_rules
 from services.judge.rejudge import (
     BATCH_TRAJECTORIES,
     Rejudging,
@@ -24,6 +31,7 @@ from services.judge.rejudge import (
     UnknownTrajectories,
 )
 from services.judge.ruleset import Ruleset, RulesetError, load_ruleset
+from services.judge.settings import JudgeSettings
 
 # The exit status of unusable input (a ruleset, a selector), as `apollo judge lint` reports it.
 BAD_INPUT_EXIT = 2
@@ -93,6 +101,17 @@ def run_(
     budget: Annotated[
         int | None, typer.Option(min=0, help="Judge at most this many actions; rerun to go on")
     ] = None,
+    max_calls: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Make at most this many uncached llm_judge model calls (as estimated; a "
+            "malformed answer's retry is extra); rerun to go on",
+        ),
+    ] = None,
+    model_concurrency: Annotated[
+        int, typer.Option(min=1, help="Calls in flight per judge model of llm_judge rules")
+    ] = JudgeSettings.model_fields["judge_model_concurrency"].default,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what it would do")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON")] = False,
     batch: Annotated[
@@ -103,10 +122,11 @@ def run_(
     # Everything the user typed is checked before anything is connected to or recorded.
     ruleset = ruleset_or_exit(rules)
     selection = Selection(tuple(trajectory or ()), task, _labels(label or []), _since(since))
+    limits = Limits(budget, max_calls, model_concurrency)
     connection = archive_connection()
     try:
         plan, tally = asyncio.run(
-            _rejudge(connection.postgres_dsn, connection.kafka, ruleset, selection, budget,
+            _rejudge(connection.postgres_dsn, connection.kafka, ruleset, selection, limits,
                      dry_run, batch)
         )  # fmt: skip
     except UnknownTrajectories as error:
@@ -119,8 +139,28 @@ def run_(
         console.print(
             f"judged {tally.judged} actions of {tally.trajectories} trajectories: "
             f"{tally.recorded} verdicts recorded"
-            + (f"; budget of {budget} reached, rerun to go on" if tally.budget_reached else "")
-        )
+            + (f", {tally.model_calls} model calls" if llm_rules(ruleset) else "")
+            + (f"; {limits.budgets()} reached, rerun to go on where it stopped"
+               if tally.budget_reached else "")
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one `judge run` may spend: actions judged, model calls, calls in flight."""
+
+    actions: int | None
+    model_calls: int | None
+    model_concurrency: int
+
+    def budgets(self) -> str:
+        """The budgets given, e.g. "budget of 10 actions / 50 model calls"; "" if none."""
+        given = [
+            f"{amount} {unit}"
+            for amount, unit in ((self.actions, "actions"), (self.model_calls, "model calls"))
+            if amount is not None
+        ]
+        return f"budget of {' / '.join(given)}" if given else ""
 
 
 async def _rejudge(
@@ -128,22 +168,19 @@ async def _rejudge(
     kafka: str,
     ruleset: Ruleset,
     selection: Selection,
-    budget: int | None,
+    limits: Limits,
     dry_run: bool,
     batch: int,
 ) -> tuple[Tally, Tally | None]:
     """The plan, then (unless a dry run) the run: into the archive, published when possible."""
-    async with opened_archive(dsn) as archive:
-        rejudging = Rejudging(archive, ruleset, selection, batch)
+    async with opened_archive(dsn) as archive, opened_judge_models(
+        dsn, ruleset, limits.model_concurrency
+    ) as models:  # fmt: skip
+        rejudging = Rejudging(archive, ruleset, selection, batch, models)
         ids = await rejudging.trajectory_ids()
         plan = await rejudging.plan(ids)
-        pending = plan.actions - plan.already_judged
-        # The estimate the LLM stage will extend with calls and tokens.
         console.print(
-            f"ruleset {ruleset.version}: {plan.trajectories} trajectories, {plan.actions} "
-            f"actions, {plan.already_judged} already judged, {pending} to judge"
-            + (f" (budget {budget})" if budget is not None else "")
-            + (" — dry run, nothing recorded" if dry_run else "")
+            _plan_line(ruleset, plan, limits) + (" — dry run, nothing recorded" if dry_run else "")
         )
         if dry_run:
             return plan, None
@@ -154,6 +191,26 @@ async def _rejudge(
             ) as progress:  # fmt: skip
                 task = progress.add_task("judging", total=len(ids))
                 tally = await rejudging.run(
-                    ids, budget, bus, on_batch=lambda done: progress.advance(task, done)
+                    ids,
+                    limits.actions,
+                    bus,
+                    on_batch=lambda done: progress.advance(task, done),
+                    max_calls=limits.model_calls,
                 )
         return plan, tally
+
+
+def _plan_line(ruleset: Ruleset, plan: Tally, limits: Limits) -> str:
+    """What the run will judge and, with llm_judge rules, the model calls it will cost."""
+    pending = plan.actions - plan.already_judged
+    cost = (
+        f", {plan.model_calls} model calls, ~{plan.prompt_tokens} prompt tokens"
+        if llm_rules(ruleset)
+        else ""
+    )
+    given = limits.budgets()
+    return (
+        f"ruleset {ruleset.version}: {plan.trajectories} trajectories, {plan.actions} "
+        f"actions, {plan.already_judged} already judged, {pending} to judge{cost}"
+        + (f" ({given})" if given else "")
+    )

@@ -5,11 +5,16 @@ archive directly, batch by batch (the archive dedups on event_id, and a verdict'
 from its action and the ruleset version), so what a killed run appended stays and a rerun
 skips it. Publishing them on the verdicts topic afterwards only tells live watchers; the
 recorder archiving those copies again adds nothing. The trajectory log is only read.
+
+A ruleset with `llm_judge` rules is judged as the live judge judges it (`judge_with_models`,
+its answers cached by prompt and model), so a rerun with an unchanged LLM rule asks no model;
+a purely symbolic one keeps the synchronous pass over each log.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -17,10 +22,15 @@ from typing import Protocol
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.archive import ArchivedEvent, EventArchive
 from services.eventlog.topics import VERDICTS
+from services.judge.judging import judge_with_models, llm_rules
+from services.judge.llm_cache import InMemoryLlmJudgementCache, LlmJudgementCache
+from services.judge.llm_estimate import JudgeEstimate, estimate
+from services.judge.llm_stage import LlmJudgeStage
 from services.judge.ruleset import Ruleset
-from services.judge.steps import step_view
+from services.judge.steps import StepView, step_view
 from services.judge.verdict_events import verdict_event
 from services.judge.verdicts import ActionVerdict, judge_trajectory
+from services.llm.backend_pool import BackendPool
 from services.trajectory import fold
 from services.trajectory.canonical import canonical_json
 
@@ -52,7 +62,7 @@ class Selection:
 
 @dataclass
 class Tally:
-    """What a run found and did; a dry run fills only the first three counts."""
+    """What a run found and did; a plan fills the first three counts and the model estimate."""
 
     trajectories: int = 0
     actions: int = 0
@@ -61,7 +71,12 @@ class Tally:
     # Actions judged by this run, and the verdict events that were new to the archive.
     judged: int = 0
     recorded: int = 0
-    # Whether the run stopped at its budget with actions left to judge.
+    # Calls to llm_judge models not answered from the cache: a plan's estimate over the
+    # actions to judge, a run's count as estimated before each judging (retries not foreseen).
+    model_calls: int = 0
+    # A plan's approximate prompt tokens of those calls.
+    prompt_tokens: int = 0
+    # Whether the run stopped at its budget (of actions or of model calls) with actions left.
     budget_reached: bool = False
 
     def as_json(self) -> dict:
@@ -88,6 +103,14 @@ class ArchivedTrajectory:
         return self.actions - len(self.judged)
 
 
+@dataclass(frozen=True)
+class JudgeModels:
+    """What `llm_judge` rules are judged through: the shared backends, and the answers cache."""
+
+    pool: BackendPool
+    cache: LlmJudgementCache
+
+
 class VerdictPublisher(Protocol):
     """Where live watchers hear of new verdicts (the bus), if anywhere."""
 
@@ -97,6 +120,17 @@ class VerdictPublisher(Protocol):
 def ruleset_document(ruleset: Ruleset) -> str:
     """The canonical JSON of a ruleset, descriptions included, as recorded under its version."""
     return canonical_json(ruleset.model_dump(mode="json"))
+
+
+def pending_actions(trajectory: ArchivedTrajectory) -> tuple[StepView, list[tuple[int, pb.Event]]]:
+    """The judge's view of a trajectory, and the (position, action) of each action unjudged."""
+    folded = fold(trajectory.log)
+    pending = [
+        (position, step.action)
+        for position, step in enumerate(folded.steps)
+        if step.action_id not in trajectory.judged
+    ]
+    return step_view(folded), pending
 
 
 def judge_log(log: Sequence[pb.Event], ruleset: Ruleset) -> list[tuple[pb.Event, ActionVerdict]]:
@@ -117,11 +151,15 @@ class Rejudging:
         ruleset: Ruleset,
         selection: Selection,
         batch: int = BATCH_TRAJECTORIES,
+        models: JudgeModels | None = None,
     ) -> None:
         self._archive = archive
         self.ruleset = ruleset
         self._selection = selection
         self._batch = batch
+        self._models = models or JudgeModels(BackendPool(1), InMemoryLlmJudgementCache())
+        self._stage = LlmJudgeStage(self._models.pool, self._models.cache)
+        self._asks_models = bool(llm_rules(ruleset))
 
     async def trajectory_ids(self) -> list[str]:
         """The ids the task, time and id selectors leave; raise `UnknownTrajectories`."""
@@ -155,11 +193,20 @@ class Rejudging:
             ]
 
     async def plan(self, ids: Sequence[str]) -> Tally:
-        """What a run would judge, reading only: trajectories, actions, already judged."""
+        """What a run would judge, reading only: trajectories, actions, already judged, and
+        the model calls and prompt tokens of judging the rest."""
         tally = Tally()
         async for batch in self.batches(ids):
             for trajectory in batch:
                 _count(tally, trajectory)
+            if self._asks_models:
+                cost = await self._estimate(
+                    (view, position)
+                    for view, pending in map(pending_actions, batch)
+                    for position, _ in pending
+                )
+                tally.model_calls += cost.calls
+                tally.prompt_tokens += cost.prompt_tokens
         return tally
 
     async def run(
@@ -168,8 +215,10 @@ class Rejudging:
         budget: int | None = None,
         publisher: VerdictPublisher | None = None,
         on_batch: Callable[[int], None] = lambda done: None,
+        max_calls: int | None = None,
     ) -> Tally:
-        """Judge the actions of `ids` that lack a verdict, at most `budget` actions."""
+        """Judge the actions of `ids` that lack a verdict: at most `budget` actions, and no
+        more actions than `max_calls` uncached model calls pay for."""
         await self._archive.record_ruleset(self.ruleset.version, ruleset_document(self.ruleset))
         tally = Tally()
         async for batch in self.batches(ids):
@@ -179,13 +228,14 @@ class Rejudging:
                 if not trajectory.pending:
                     continue
                 left = None if budget is None else budget - tally.judged
-                # Checked before judging: a judging call may cost (the LLM stage).
-                tally.budget_reached = left is not None and left < trajectory.pending
-                if left == 0:
-                    break
-                fresh = self._fresh_verdicts(trajectory)[:left]
+                if self._asks_models:
+                    calls_left = None if max_calls is None else max_calls - tally.model_calls
+                    fresh = await self._model_verdicts(trajectory, left, calls_left, tally)
+                else:
+                    fresh = self._fresh_verdicts(trajectory)[:left]
                 tally.judged += len(fresh)
                 events += fresh
+                tally.budget_reached = len(fresh) < trajectory.pending
                 if tally.budget_reached:
                     break
             await self._record(events, tally, publisher)
@@ -201,6 +251,45 @@ class Rejudging:
             for action, verdict in judge_log(trajectory.log, self.ruleset)
             if action.event_id not in trajectory.judged
         ]
+
+    async def _model_verdicts(
+        self,
+        trajectory: ArchivedTrajectory,
+        left: int | None,
+        calls_left: int | None,
+        tally: Tally,
+    ) -> list[pb.Event]:
+        """Verdicts on the first unjudged actions that `left` actions and `calls_left` calls
+        allow, judged concurrently through the models; counts the calls in `tally`."""
+        view, pending = pending_actions(trajectory)
+        pending, calls = await self._affordable(view, pending[:left], calls_left)
+        tally.model_calls += calls
+        verdicts = await asyncio.gather(
+            *(judge_with_models(view, p, self.ruleset, self._stage) for p, _ in pending)
+        )
+        return [
+            verdict_event(action, verdict)
+            for (_, action), verdict in zip(pending, verdicts, strict=True)
+        ]
+
+    async def _affordable(
+        self, view: StepView, pending: list[tuple[int, pb.Event]], calls_left: int | None
+    ) -> tuple[list[tuple[int, pb.Event]], int]:
+        """The longest head of `pending` whose estimated calls fit `calls_left`, and its calls."""
+        calls = (await self._estimate((view, position) for position, _ in pending)).calls
+        if calls_left is None or calls <= calls_left:
+            return pending, calls
+        # Over budget within this trajectory: action by action, so no call goes over it.
+        spent = 0
+        for taken, (position, _) in enumerate(pending):
+            cost = (await self._estimate([(view, position)])).calls
+            if spent + cost > calls_left:
+                return pending[:taken], spent
+            spent += cost
+        return pending, spent
+
+    async def _estimate(self, actions: Iterable[tuple[StepView, int]]) -> JudgeEstimate:
+        return await estimate(actions, self.ruleset, self._models.cache)
 
     async def _record(
         self, events: list[pb.Event], tally: Tally, publisher: VerdictPublisher | None
