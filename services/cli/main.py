@@ -26,8 +26,9 @@ app = typer.Typer(
 
 @app.callback()
 def _logs_to_stderr() -> None:
-    # Unconfigured structlog prints every level to stdout, where `--json` output goes.
-    configure_logging("cli")
+    # Unconfigured structlog prints every level to stdout, where `--json` output goes; a
+    # command reports progress itself, so only warnings and errors are logged.
+    configure_logging("cli", "WARNING")
 
 
 app.command()(up)

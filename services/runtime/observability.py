@@ -14,6 +14,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 HealthCheck = Callable[[], bool]
 
 
+class _CurrentStderr:
+    """`sys.stderr` as it is when a line is written: a test runner or the CLI may swap it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(service: str, level: str = "INFO") -> structlog.stdlib.BoundLogger:
     """JSON lines on stderr, one per event, bound to the service name."""
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
@@ -26,7 +36,7 @@ def configure_logging(service: str, level: str = "INFO") -> structlog.stdlib.Bou
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),
         cache_logger_on_first_use=True,
     )
     return structlog.get_logger(service=service)

@@ -167,12 +167,11 @@ def test_a_model_that_is_no_backend_spec_is_refused() -> None:
 
 
 async def test_the_live_judge_publishes_the_models_verdicts_and_survives_a_failing_model() -> None:
-    from tests.judge.test_judge_service import GROUP, Stack
-
     from services.eventlog.archive import InMemoryArchive
     from services.eventlog.memory_bus import InMemoryBus
     from services.judge.history import ArchiveHistory
     from services.judge.service import JudgeService
+    from tests.judge.test_judge_service import GROUP, Stack
 
     # Six calls for five steps: one answer is malformed twice (kept, the failure named).
     broken = {"verdict": "maybe"}
