@@ -82,7 +82,6 @@ class FollowedTrajectories:
             trajectory_id, _Followed(Trajectory(trajectory_id=trajectory_id))
         )
         before = followed.pending
-        # `apply` copies the state's step tuple: O(steps) per event, as in every follower.
         followed.state = apply(followed.state, event)
         return followed.pending - before
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -103,7 +105,11 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Trajectory:
-    """Everything the log says about one trajectory so far; built by `fold` and `apply`."""
+    """Everything the log says about one trajectory so far; built by `fold` and `apply`.
+
+    Its sequences are read-only (tuples, or views that `fold` shares between successive
+    states); none ever changes once the state was handed out.
+    """
 
     trajectory_id: str = ""
     task_id: str = ""
@@ -112,21 +118,21 @@ class Trajectory:
     cancel_requested: bool = False
     started: pb.Event | None = None
     ended: pb.Event | None = None
-    steps: tuple[Step, ...] = ()
+    steps: Sequence[Step] = ()
     # Observations whose action is not (yet) in the log, or that observe an action twice.
-    stray_observations: tuple[pb.Event, ...] = ()
+    stray_observations: Sequence[pb.Event] = ()
     # Every GuidanceSubmitted, in log order.
-    guidance: tuple[pb.Event, ...] = ()
+    guidance: Sequence[pb.Event] = ()
     # GuidanceSubmitted events no ActionProposed has delivered yet, in log order.
-    pending_guidance: tuple[pb.Event, ...] = ()
+    pending_guidance: Sequence[pb.Event] = ()
     # Guidance event_ids in the order actions first delivered them, each once.
-    delivered_guidance_ids: tuple[str, ...] = ()
+    delivered_guidance_ids: Sequence[str] = ()
     # Step indices annotators marked as wrong, sorted, each once.
-    flagged_steps: tuple[int, ...] = ()
+    flagged_steps: Sequence[int] = ()
     # ContextSummarized events, in log order.
-    summaries: tuple[pb.Event, ...] = ()
+    summaries: Sequence[pb.Event] = ()
     # SummaryRequested events no ContextSummarized has answered yet.
-    pending_summary_requests: tuple[pb.Event, ...] = ()
+    pending_summary_requests: Sequence[pb.Event] = ()
     budgets: Budgets | None = None
     used: BudgetUsage = BudgetUsage()
     last_eval_score: float | None = None
@@ -136,7 +142,13 @@ class Trajectory:
     # The latest occurred_at of any event applied (the clocks of services may differ).
     last_event_at: datetime | None = None
     # Every event_id applied, so redelivered events are ignored.
-    event_ids: frozenset[str] = field(default=frozenset(), repr=False)
+    event_ids: AbstractSet[str] = field(default=frozenset(), repr=False)
+    # Steps still waiting for their observation.
+    unobserved_steps: int = 0
+    # The highest step_index proposed so far (-1 before the first action).
+    last_step_index: int = -1
+    # The fold's shared history this state is a view of, so `apply` can extend it in place.
+    folding: object | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_over(self) -> bool:
@@ -182,10 +194,10 @@ def is_agent_turn(state: Trajectory) -> bool:
         and state.status is TrajectoryStatus.RUNNING
         and not state.cancel_requested
         and not state.summary_pending
-        and all(step.observed for step in state.steps)
+        and state.unobserved_steps == 0
     )
 
 
 def next_step_index(state: Trajectory) -> int:
     """The step_index the next ActionProposed carries."""
-    return max((step.index for step in state.steps), default=-1) + 1
+    return state.last_step_index + 1

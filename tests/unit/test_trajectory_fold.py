@@ -23,6 +23,7 @@ from services.trajectory import (
     is_agent_turn,
     next_step_index,
 )
+from services.trajectory.tracker import TrajectoryTracker
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -372,3 +373,46 @@ def test_guidance_is_either_pending_or_delivered_and_every_step_pairs_its_own_ac
         for e in events
         if e.HasField("observation_recorded")
     )
+
+
+def _as_tuples(state: Trajectory) -> dict[str, object]:
+    """Every field of a state: sequences as tuples (iterated and indexed), event ids as a set."""
+    fields = {name: getattr(state, name) for name in Trajectory.__dataclass_fields__}
+    for name, value in fields.items():
+        if isinstance(value, Sequence):
+            fields[name] = (tuple(value), tuple(value[n] for n in range(-len(value), 0)))
+    fields["event_ids"] = frozenset(state.event_ids)
+    del fields["folding"]
+    return fields
+
+
+@settings(deadline=None)
+@given(histories, st.data())
+def test_every_state_a_tracker_handed_out_stays_the_fold_of_its_prefix(
+    built: tuple[Run, list[pb.Event]], data: st.DataObject
+) -> None:
+    _, events = built
+    # Any order, so observations may come before their actions and guidance after delivery.
+    events = data.draw(st.permutations(events))
+    tracker = TrajectoryTracker()
+    handed_out = [(n + 1, tracker.apply(event)) for n, event in enumerate(events)]
+    for length, state in handed_out:
+        assert _as_tuples(state) == _as_tuples(fold(events[:length]))
+
+
+@settings(deadline=None)
+@given(histories, st.data())
+def test_applying_events_to_an_older_state_leaves_the_newer_ones_as_they_were(
+    built: tuple[Run, list[pb.Event]], data: st.DataObject
+) -> None:
+    _, events = built
+    cut = data.draw(st.integers(0, len(events)))
+    older = fold(events[:cut])
+    newest = older
+    for event in events[cut:]:
+        newest = apply(newest, event)
+    branch = older
+    for event in data.draw(st.permutations(events[cut:])):
+        branch = apply(branch, event)
+    assert _as_tuples(newest) == _as_tuples(fold(events))
+    assert _as_tuples(older) == _as_tuples(fold(events[:cut]))
