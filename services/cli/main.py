@@ -12,6 +12,7 @@ from services.cli.log_commands import events, export, import_, trajectories
 from services.cli.run_commands import run, trajectory_app
 from services.cli.sandbox_commands import sandbox_app, tasks_app
 from services.cli.stack_commands import down, status, up
+from services.cli.train_commands import train_command
 
 app = typer.Typer(
     name="apollo",
@@ -34,5 +35,6 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(users_app, name="users")
 app.add_typer(judge_app, name="judge")
 app.add_typer(docs_app, name="docs")
+app.command(name="train")(train_command)
 app.command()(guide)
 app.command()(watch)

@@ -20,6 +20,8 @@ CHECKPOINTS_SUBDIR = "checkpoints"
 # same event (same id, deduplicated) and a run without a stack can `apollo import` it later.
 EVENT_FILE = "checkpoint_saved.jsonl"
 SERVICE = "trainer"
+# The trainer's own state file, with the loss of every step, kept beside the weights.
+TRAINER_STATE_FILE = "trainer_state.json"
 
 
 def checkpoint_id(dataset_id: str, base_model: str, recipe: TrainingRecipe) -> str:
@@ -55,9 +57,10 @@ def saved_checkpoint(directory: Path) -> SavedCheckpoint | None:
 
 
 def save_checkpoint(
-    model: Any, tokenizer: Any, directory: Path, body: pb.CheckpointSaved
+    model: Any, tokenizer: Any, trainer_state: Any, directory: Path, body: pb.CheckpointSaved
 ) -> SavedCheckpoint:
-    """Write the model directory (model, tokenizer, event) whole, or not at all."""
+    """Write the model directory (model, tokenizer, the loss history, the event) whole, or not
+    at all."""
     event = new_event(body, trajectory_id="", service=SERVICE)
     directory.parent.mkdir(parents=True, exist_ok=True)
     # Written beside the final place and renamed: a kill mid-save leaves no half checkpoint.
@@ -65,6 +68,7 @@ def save_checkpoint(
     try:
         model.save_pretrained(scratch)
         tokenizer.save_pretrained(scratch)
+        trainer_state.save_to_json(str(scratch / TRAINER_STATE_FILE))
         (scratch / EVENT_FILE).write_text(to_json_line(event) + "\n")
         scratch.rename(directory)
     finally:

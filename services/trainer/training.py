@@ -10,6 +10,8 @@ from rich.console import Console
 from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, TrainerState
 from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_utils import get_last_checkpoint
+from transformers.utils import is_torch_bf16_gpu_available
+from trl import SFTConfig
 
 from apollo.v1 import events_pb2 as pb
 from services.llm.local_model import is_model_directory, transformers_model_dir
@@ -22,7 +24,7 @@ from services.trainer.checkpoints import (
     save_checkpoint,
     saved_checkpoint,
 )
-from services.trainer.training_config import TrainingRecipe, sft_config
+from services.trainer.training_config import TrainingRecipe
 from services.trainer.training_data import TrainingData, TrainingDataError, read_training_data
 from services.trainer.training_progress import (
     LossProgress,
@@ -92,7 +94,42 @@ def train(run: TrainingRun, console: Console) -> SavedCheckpoint | None:
         optimizer_step=trainer.state.global_step,
         metrics=_metrics(trainer, before, float(session.metrics["train_runtime"])),
     )
-    return save_checkpoint(model, trainer.processing_class, final_dir, body)
+    return save_checkpoint(model, trainer.processing_class, trainer.state, final_dir, body)
+
+
+def sft_config(recipe: TrainingRecipe, output_dir: Path) -> SFTConfig:
+    """TRL's config for the recipe; devices, precision and distribution come from accelerate."""
+    return SFTConfig(
+        output_dir=str(output_dir),
+        num_train_epochs=recipe.epochs,
+        max_steps=recipe.max_steps or -1,
+        learning_rate=recipe.learning_rate,
+        lr_scheduler_type="cosine_with_min_lr",
+        lr_scheduler_kwargs={"min_lr": recipe.floor_learning_rate},
+        warmup_steps=recipe.warmup_ratio,
+        weight_decay=recipe.weight_decay,
+        optim="adamw_torch",
+        per_device_train_batch_size=recipe.per_device_batch,
+        gradient_accumulation_steps=recipe.grad_accum,
+        seed=recipe.seed,
+        activation_checkpointing=recipe.activation_checkpointing,
+        # bf16 where the accelerator has it (TRL's default), full precision elsewhere.
+        bf16=is_torch_bf16_gpu_available(),
+        # Per-token loss: TRL sums the loss over the trained tokens of the whole accumulated
+        # batch and divides by their number, so a long sample weighs by its tokens.
+        loss_type="nll",
+        # Our samples are exact windows already cut to the dataset's maximum: never truncate.
+        max_length=None,
+        save_strategy="steps",
+        save_steps=recipe.save_steps,
+        save_total_limit=2,
+        # Every step's loss goes to the progress bar and to the trainer state that a resume reads.
+        logging_steps=1,
+        include_num_input_tokens_seen="non_padding",
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+    )
 
 
 def _base_identity(base_model: str, base: Path) -> str:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import BaseModel, ConfigDict, Field
-from trl import SFTConfig
 
 # The paper's recipe (GLM-4.5 with slime) is global batch 64, 4 epochs, Adam, cosine from 1e-5
 # to 1e-6, weight decay 0.1, per-token loss. A 135M model on a laptop gets a smaller batch and,
@@ -60,41 +57,14 @@ class TrainingRecipe(BaseModel):
     )
     lora_rank: int = Field(default=16, ge=1, description="Rank of the LoRA matrices")
     lora_alpha: int = Field(default=32, ge=1, description="LoRA scaling numerator (alpha / rank)")
+    activation_checkpointing: bool = Field(
+        default=True,
+        description="Recompute activations in the backward pass (TRL's default): long samples "
+        "fit in memory for about a third more compute",
+    )
     seed: int = Field(default=0, description="Seed of initialisation, shuffling and dropout")
 
     @property
     def floor_learning_rate(self) -> float:
         """The learning rate the schedule ends at."""
         return self.min_learning_rate or self.learning_rate * MIN_LR_RATIO
-
-
-def sft_config(recipe: TrainingRecipe, output_dir: Path) -> SFTConfig:
-    """TRL's config for the recipe; devices, precision and distribution come from accelerate."""
-    return SFTConfig(
-        output_dir=str(output_dir),
-        num_train_epochs=recipe.epochs,
-        max_steps=recipe.max_steps or -1,
-        learning_rate=recipe.learning_rate,
-        lr_scheduler_type="cosine_with_min_lr",
-        lr_scheduler_kwargs={"min_lr": recipe.floor_learning_rate},
-        warmup_steps=recipe.warmup_ratio,
-        weight_decay=recipe.weight_decay,
-        optim="adamw_torch",
-        per_device_train_batch_size=recipe.per_device_batch,
-        gradient_accumulation_steps=recipe.grad_accum,
-        seed=recipe.seed,
-        # Per-token loss: TRL sums the loss over the trained tokens of the whole accumulated
-        # batch and divides by their number, so a long sample weighs by its tokens.
-        loss_type="nll",
-        # Our samples are exact windows already cut to the dataset's maximum: never truncate.
-        max_length=None,
-        save_strategy="steps",
-        save_steps=recipe.save_steps,
-        save_total_limit=2,
-        # Every step's loss goes to the progress bar and to the trainer state that a resume reads.
-        logging_steps=1,
-        include_num_input_tokens_seen="non_padding",
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-    )
