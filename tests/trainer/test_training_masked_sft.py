@@ -1,4 +1,4 @@
-"""Masked SFT through TRL's SFTTrainer on a tiny random model: it learns, only from trained turns."""
+"""Masked SFT through TRL's SFTTrainer on a tiny random model: it learns from trained turns only."""
 
 from __future__ import annotations
 
@@ -77,7 +77,8 @@ def test_a_finished_run_is_not_trained_again(tmp_path: Path) -> None:
     run = _run(tmp_path, agent_dataset(tmp_path / "artifacts", "ds-again"))
     first = train(run, QUIET)
     second = train(run, QUIET)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert second.directory == first.directory
     # The same event (same id), so recording it again is deduplicated.
     assert second.event == first.event
@@ -151,7 +152,7 @@ def test_bad_inputs_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(TrainingDataError, match="apollo dataset build"):
         train(_run(tmp_path, artifacts / "datasets" / "missing"), QUIET)
     dataset = agent_dataset(artifacts, "ds-errors")
-    with pytest.raises(BaseModelError, match="config.json"):
+    with pytest.raises(BaseModelError, match=r"config\.json"):
         train(TrainingRun(dataset, str(tmp_path / "nowhere"), FAST, artifacts), QUIET)
     foreign = write_dataset(
         artifacts, "ds-foreign", [sample_row("s", [Turn([3, VOCABULARY + 5], trained=True)])]
