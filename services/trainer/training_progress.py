@@ -42,6 +42,8 @@ class LossProgress(TrainerCallback):
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=self._console,
+            # Redrawn on each logged step, not by a thread that competes with training for CPU.
+            auto_refresh=False,
         )
         self._progress.start()
         # A resumed run starts where its checkpoint left off.
@@ -59,7 +61,7 @@ class LossProgress(TrainerCallback):
     ) -> None:
         if self._progress is not None and logs and "loss" in logs:
             loss = f"{logs['loss']:.4f}"
-            self._progress.update(self._task, completed=state.global_step, loss=loss)
+            self._progress.update(self._task, completed=state.global_step, loss=loss, refresh=True)
 
     def on_train_end(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any

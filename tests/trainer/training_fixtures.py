@@ -2,48 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-import torch
-from tokenizers import Tokenizer
-from tokenizers.models import WordLevel
-from tokenizers.pre_tokenizers import WhitespaceSplit
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from bench._training_inputs import EOS, tiny_model_dir, write_dataset
 
 VOCABULARY = 64
-PAD, EOS = 0, 1
 MASKED = -100
 
 
 def tiny_base_model(directory: Path, seed: int = 0) -> Path:
-    """A randomly initialised 2-layer Llama with a word-level tokenizer, saved to `directory`."""
-    words = {"<pad>": PAD, "<eos>": EOS} | {f"w{i}": i for i in range(2, VOCABULARY)}
-    backend = Tokenizer(WordLevel(words, unk_token="<pad>"))
-    backend.pre_tokenizer = WhitespaceSplit()
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=backend, pad_token="<pad>", eos_token="<eos>", unk_token="<pad>"
-    )
-    config = LlamaConfig(
-        vocab_size=VOCABULARY,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        pad_token_id=PAD,
-        eos_token_id=EOS,
-        bos_token_id=EOS,
-    )
-    torch.manual_seed(seed)
-    LlamaForCausalLM(config).save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
+    """A randomly initialised 2-layer Llama of the test vocabulary, saved to `directory`."""
+    return tiny_model_dir(directory, vocabulary=VOCABULARY, seed=seed)
 
 
 @dataclass(frozen=True)
@@ -82,16 +53,6 @@ def agent_turns(seed: int, masked_tail: list[int] | None = None) -> list[Turn]:
         Turn(tool, trained=False),
         Turn(tail, trained=False),
     ]
-
-
-def write_dataset(artifacts: Path, dataset_id: str, rows: list[dict]) -> Path:
-    """A dataset directory as `apollo dataset build` writes it: manifest and samples."""
-    directory = artifacts / "datasets" / dataset_id
-    directory.mkdir(parents=True)
-    manifest = {"dataset_id": dataset_id, "ruleset_version": "test", "tokenizer": "tiny"}
-    (directory / "manifest.json").write_text(json.dumps(manifest))
-    pq.write_table(pa.Table.from_pylist(rows), directory / "samples.parquet")
-    return directory
 
 
 def agent_dataset(artifacts: Path, dataset_id: str, samples: int = 8) -> Path:
