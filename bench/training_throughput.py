@@ -70,7 +70,7 @@ def main() -> None:
     """Make a tiny model, train it both ways in turns, print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=40, help="optimizer steps per run")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per side; the median counts")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per side; the median counts")
     args = parser.parse_args()
     recipe = TrainingRecipe(per_device_batch=4, grad_accum=1, max_steps=args.steps, save_steps=20)
     with tempfile.TemporaryDirectory(prefix="apollo-bench-") as name:
@@ -78,8 +78,10 @@ def main() -> None:
         base = tiny_model_dir(scratch / "base", vocabulary=VOCABULARY, hidden=64, layers=4)
         mine, theirs = [], []
         for attempt in range(args.repeat):
-            mine.append(ours(scratch, base, recipe, attempt))
-            theirs.append(trl_alone(scratch, base, recipe, attempt))
+            # Taking turns at going first, so neither side always meets a warmer machine.
+            sides = [(mine, ours), (theirs, trl_alone)]
+            for rates, side in sides if attempt % 2 == 0 else reversed(sides):
+                rates.append(side(scratch, base, recipe, attempt))
     value, baseline = statistics.median(mine), statistics.median(theirs)
     result = {
         "bench": "training_throughput",
@@ -90,6 +92,8 @@ def main() -> None:
         "unit": "tokens/s",
         "target": TARGET_RATIO,
         "steps": args.steps,
+        # On a shared machine the fastest run of each side is the least disturbed one.
+        "best_ratio": round(max(mine) / max(theirs), 3),
     }
     sys.stdout.write(json.dumps(result) + "\n")
 

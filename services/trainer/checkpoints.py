@@ -26,7 +26,12 @@ TRAINER_STATE_FILE = "trainer_state.json"
 
 def checkpoint_id(dataset_id: str, base_model: str, recipe: TrainingRecipe) -> str:
     """The content hash of what the checkpoint is trained from: the same inputs, the same id."""
-    inputs = {"dataset_id": dataset_id, "base_model": base_model, "recipe": recipe.model_dump()}
+    # How often the run saves changes nothing it learns, so it is no part of the identity.
+    inputs = {
+        "dataset_id": dataset_id,
+        "base_model": base_model,
+        "recipe": recipe.model_dump(exclude={"save_steps"}),
+    }
     digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
     return f"ckpt-{digest[:16]}"
 

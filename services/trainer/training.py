@@ -71,7 +71,8 @@ def train(run: TrainingRun, console: Console) -> SavedCheckpoint | None:
     run's checkpoint is returned as is. None on every process but the main one."""
     data = read_training_data(run.dataset_dir)
     base = base_model_dir(run.base_model)
-    identity = checkpoint_id(data.dataset_id, _base_identity(run.base_model, base), run.recipe)
+    base_identity = _base_identity(run.base_model, base)
+    identity = checkpoint_id(data.dataset_id, base_identity, run.recipe)
     final_dir = checkpoint_dir(run.artifacts_root, identity)
     finished = saved_checkpoint(final_dir)
     if finished is not None:
@@ -89,7 +90,7 @@ def train(run: TrainingRun, console: Console) -> SavedCheckpoint | None:
     body = pb.CheckpointSaved(
         checkpoint_id=identity,
         dataset_id=data.dataset_id,
-        base_model=run.base_model,
+        base_model=base_identity,
         uri=f"{CHECKPOINTS_SUBDIR}/{identity}",
         optimizer_step=trainer.state.global_step,
         metrics=_metrics(trainer, before, float(session.metrics["train_runtime"])),
@@ -185,12 +186,14 @@ def _metrics(trainer: MaskedSFTTrainer, before: TrainerState, runtime: float) ->
     losses = [entry["loss"] for entry in state.log_history if "loss" in entry]
     input_tokens = state.num_input_tokens_seen - before.num_input_tokens_seen
     trained_tokens = trainer.trained_tokens - logged_trained_tokens(before)
+    # A run killed between its last step and its save trains nothing when rerun.
+    rate = 1 / runtime if runtime > 0 else 0.0
     return {
         "final_loss": losses[-1],
         "steps": float(state.global_step),
         "trained_tokens": float(trainer.trained_tokens),
         "input_tokens": float(state.num_input_tokens_seen),
         "train_runtime_s": runtime,
-        "tokens_per_second": input_tokens / runtime,
-        "trained_tokens_per_second": trained_tokens / runtime,
+        "tokens_per_second": input_tokens * rate,
+        "trained_tokens_per_second": trained_tokens * rate,
     }

@@ -13,7 +13,8 @@ MIN_LR_RATIO = 0.1
 
 
 class TrainingRecipe(BaseModel):
-    """How one masked SFT run trains; every field is part of the checkpoint's identity."""
+    """How one masked SFT run trains; every field but `save_steps` is part of the checkpoint's
+    identity."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
