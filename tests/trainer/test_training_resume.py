@@ -69,6 +69,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
     assert "resuming from" in rerun.stderr
     resumed_at = int(rerun.stderr.split("resuming from")[1].split("(step ")[1].split(")")[0])
     assert 0 < resumed_at < STEPS
+    print(f"killed after its first checkpoint; the rerun resumed at step {resumed_at}")
     result = json.loads(rerun.stdout)
     assert result["optimizer_step"] == STEPS
     assert result["recorded"] is False  # no stack: the event waits in the checkpoint directory
