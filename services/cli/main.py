@@ -14,6 +14,7 @@ from services.cli.log_commands import events, export, import_, trajectories
 from services.cli.run_commands import run, trajectory_app
 from services.cli.sandbox_commands import sandbox_app, tasks_app
 from services.cli.stack_commands import down, status, up
+from services.cli.train_commands import train_command
 from services.runtime.observability import configure_logging
 
 app = typer.Typer(
@@ -49,5 +50,6 @@ app.add_typer(dataset_app, name="dataset")
 app.add_typer(docs_app, name="docs")
 app.add_typer(eval_app, name="eval")
 app.command()(lineage)
+app.command(name="train")(train_command)
 app.command()(guide)
 app.command()(watch)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from services.llm.port import FatalBackendError, ModelBackend
@@ -9,7 +10,8 @@ from services.llm.settings import model_backend_settings
 
 
 def backend_from_spec(spec: str, **options: Any) -> ModelBackend:
-    """Build a backend from "local", "scripted:NAME", "anthropic:MODEL" or "openai:MODEL".
+    """Build a backend from "local", "local:CHECKPOINT_DIR", "scripted:NAME", "anthropic:MODEL"
+    or "openai:MODEL".
 
     Options go to the backend's constructor (e.g. `calls=` for scripted, `base_url=`,
     `api_key=`); keys and endpoints not given come from ModelBackendSettings.
@@ -20,6 +22,9 @@ def backend_from_spec(spec: str, **options: Any) -> ModelBackend:
     if kind == "local":
         from services.llm.local import LocalBackend
 
+        if model:
+            # `local:DIR`: a transformers model directory, e.g. a checkpoint of `apollo train`.
+            options.setdefault("model_dir", Path(model).expanduser())
         return LocalBackend(**options)
     if kind == "scripted":
         from services.llm.scripted import ScriptedBackend
@@ -44,6 +49,6 @@ def backend_from_spec(spec: str, **options: Any) -> ModelBackend:
         options.setdefault("base_url", settings.openai_base_url)
         return OpenAIBackend(model=model, **options)
     raise FatalBackendError(
-        f"unknown backend {kind!r} in {spec!r}; use local, scripted:NAME, anthropic:MODEL "
-        "or openai:MODEL"
+        f"unknown backend {kind!r} in {spec!r}; use local, local:DIR, scripted:NAME, "
+        "anthropic:MODEL or openai:MODEL"
     )

@@ -1,4 +1,4 @@
-"""The default backend: SmolLM2-135M-Instruct on CPU with transformers, tools as text."""
+"""The default backend: SmolLM2-135M-Instruct or a checkpoint, in transformers; tools as text."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import structlog
 
 from services.llm.call_grammar import UnusableToolSchema, call_grammar
-from services.llm.local_model import LocalModel, load_local_model
+from services.llm.local_model import LocalModel, is_model_directory, load_local_model
 from services.llm.model_files import GGUF_NAME
 from services.llm.port import (
     ChatMessage,
@@ -45,7 +45,10 @@ class LocalBackend:
             if constrain_tool_calls is None
             else constrain_tool_calls
         )
-        self._spec = ModelSpecData(backend="local", model=Path(GGUF_NAME).stem)
+        # A checkpoint is named by its directory, as in the spec `local:DIR` that runs it.
+        directory = self._directory
+        name = str(directory) if is_model_directory(directory) else Path(GGUF_NAME).stem
+        self._spec = ModelSpecData(backend="local", model=name)
 
     @property
     def spec(self) -> ModelSpecData:

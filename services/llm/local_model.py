@@ -1,4 +1,4 @@
-"""The local GGUF model in transformers: convert once, load the cache after, generate on CPU."""
+"""The local model in transformers (the GGUF converted once, or a trained checkpoint), on CPU."""
 
 from __future__ import annotations
 
@@ -155,17 +155,32 @@ def _convert(directory: Path, cache: Path) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _load(directory: Path) -> LocalModel:
+def is_model_directory(directory: Path) -> bool:
+    """Whether `directory` is a transformers model directory (a trained checkpoint)."""
+    return (directory / "config.json").is_file()
+
+
+def transformers_model_dir(directory: Path) -> Path:
+    """The transformers directory to load for `directory`: itself when it is a model directory
+    (a trained checkpoint), else the converted copy of the GGUF it holds (converted once)."""
+    if is_model_directory(directory):
+        return directory
     if not gguf_path(directory).is_file():
         raise ModelNotFetchedError(
             f"{GGUF_NAME} is not in {directory}; run scripts/fetch-local-model "
-            "(APOLLO_MODEL_DIR chooses the directory)"
+            "(APOLLO_MODEL_DIR chooses the directory), or name a checkpoint directory "
+            "(local:DIR, a transformers model directory with its config.json)"
         )
     cache = converted_cache_dir(directory)
     if not cache.is_dir():
         _convert(directory, cache)
-    tokenizer = AutoTokenizer.from_pretrained(cache, local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(cache, local_files_only=True)
+    return cache
+
+
+def _load(directory: Path) -> LocalModel:
+    weights = transformers_model_dir(directory)
+    tokenizer = AutoTokenizer.from_pretrained(weights, local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(weights, local_files_only=True)
     model.eval()
     return LocalModel(tokenizer, model)
 
@@ -175,7 +190,8 @@ _loading = threading.Lock()
 
 
 def load_local_model(directory: Path) -> LocalModel:
-    """The model in `directory`, loaded once per process and shared by every backend."""
+    """The model in `directory` (a models directory or a checkpoint), loaded once per process
+    and shared by every backend."""
     key = directory.expanduser().resolve()
     with _loading:
         if key not in _loaded:

@@ -12,7 +12,7 @@ from services.trajectory.canonical import canonical_json
 from services.trajectory.prompt_layout import TEMPLATE_VERSION
 
 BACKENDS = ("scripted", "local", "anthropic", "openai")
-POLICY_SPECS = "scripted:reference, local, anthropic:MODEL or openai:MODEL"
+POLICY_SPECS = "scripted:reference, local, local:CHECKPOINT_DIR, anthropic:MODEL or openai:MODEL"
 DEFAULT_SUMMARY_THRESHOLD = 100_000
 CONTEXT_WINDOW_TOKENS = 128_000
 
