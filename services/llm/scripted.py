@@ -19,8 +19,7 @@ from services.llm.port import (
     new_call_id,
 )
 from services.trajectory.canonical import canonical_json
-
-FINISH_TOOL = "finish"
+from services.trajectory.state import FINISH_TOOL
 
 
 @dataclass(frozen=True)

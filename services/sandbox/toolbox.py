@@ -18,6 +18,7 @@ from services.sandbox.session_tools import SESSION_TOOLS, SessionToolError
 from services.sandbox.sessions import SessionLimitReached, UnknownSession
 from services.sandbox.workspace import PathOutsideWorkspace, UnusablePath
 from services.tasks import tool_args as a
+from services.trajectory.state import FINISH_TOOL
 
 
 class ToolError(ValueError):
@@ -132,7 +133,7 @@ async def run_tool(rt: TrajectoryRuntime, name: str, arguments_json: str) -> Too
         return ToolOutcome(
             False, {}, f"bad arguments for {name}: {detail}; check your output format"
         )
-    if name == "finish":
+    if name == FINISH_TOOL:
         return ToolOutcome(
             True, {"message": "finishing; running the final evaluation"}, finished=True
         )

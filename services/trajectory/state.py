@@ -12,6 +12,8 @@ from apollo.v1 import events_pb2 as pb
 
 # The tool whose observations consume the evaluation budget.
 EVAL_TOOL = "eval"
+# The tool that ends a run: once the sandbox accepted it, the trajectory is ending.
+FINISH_TOOL = "finish"
 # The TrajectoryStarted label naming the format a trajectory was imported from: an
 # imported run is history recorded elsewhere, so no service ever executes it.
 IMPORTED_FROM_LABEL = "imported_from"
@@ -195,6 +197,19 @@ def is_agent_turn(state: Trajectory) -> bool:
         and not state.cancel_requested
         and not state.summary_pending
         and state.unobserved_steps == 0
+        and not _finishing(state)
+    )
+
+
+def _finishing(state: Trajectory) -> bool:
+    # The sandbox publishes a finish's observation and the TrajectoryEnded together; a turn
+    # taken between the two would propose a step after the end.
+    last = state.steps[-1] if state.steps else None
+    return (
+        last is not None
+        and last.tool_name == FINISH_TOOL
+        and last.observation is not None
+        and last.observation.observation_recorded.success
     )
 
 
