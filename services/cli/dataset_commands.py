@@ -12,6 +12,7 @@ from rich.progress import track
 from rich.table import Table
 
 from services.cli.connection import connection_or_exit
+from services.cli.options import parse_labels
 from services.cli.stack.home import ApolloHome
 from services.eventlog.bus import KafkaBus
 from services.eventlog.pg_archive import PgArchive
@@ -40,16 +41,6 @@ def artifacts_root() -> Path:
     return TrainerSettings().artifacts_root(ApolloHome.resolve().root)
 
 
-def _labels(pairs: list[str]) -> dict[str, str]:
-    labels = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise typer.BadParameter(f"label {pair!r} is not k=v", param_hint="--label")
-        labels[key] = value
-    return labels
-
-
 @dataset_app.command()
 def build(
     ruleset: str = typer.Option(..., help="Ruleset version whose mask verdicts drop turns."),
@@ -70,7 +61,7 @@ def build(
         selection=TrajectorySelection(
             trajectory_ids=tuple(trajectory),
             task_id=task,
-            labels=_labels(label),
+            labels=parse_labels(label),
             status=status,
             min_score=min_score,
         ),

@@ -22,6 +22,7 @@ from services.cli.judge_archive import (
     reachable_bus,
 )
 from services.cli.judge_reports import diff, rulesets, show
+from services.cli.options import parse_labels
 from services.judge.judging import llm_rules
 from services.judge.rejudge import (
     BATCH_TRAJECTORIES,
@@ -60,16 +61,6 @@ def lint(
     """Check a ruleset file; print its version and rule count, or where it is wrong."""
     ruleset = ruleset_or_exit(file)
     typer.echo(f"{file}: {len(ruleset.rules)} rules, version {ruleset.version}")
-
-
-def _labels(pairs: list[str]) -> dict[str, str]:
-    labels = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise typer.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--label")
-        labels[key] = value
-    return labels
 
 
 def _since(text: str | None) -> datetime | None:
@@ -121,7 +112,7 @@ def run_(
     """Re-judge archived trajectories under a ruleset; each action is judged once per version."""
     # Everything the user typed is checked before anything is connected to or recorded.
     ruleset = ruleset_or_exit(rules)
-    selection = Selection(tuple(trajectory or ()), task, _labels(label or []), _since(since))
+    selection = Selection(tuple(trajectory or ()), task, parse_labels(label or []), _since(since))
     limits = Limits(budget, max_calls, model_concurrency)
     connection = archive_connection()
     try:

@@ -36,18 +36,7 @@ class SampleTurn:
 
     def as_row(self) -> dict:
         """The turn as a `messages` entry of samples.parquet."""
-        message = self.message
-        return {
-            "role": message.role,
-            "content": message.content,
-            "tool_calls": [
-                {"call_id": c.call_id, "name": c.name, "arguments_json": c.arguments_json}
-                for c in message.tool_calls
-            ],
-            "tool_call_id": message.tool_call_id,
-            "train": self.train,
-            "mask_rules": list(self.mask_rules),
-        }
+        return {**self.message.as_json(), "train": self.train, "mask_rules": list(self.mask_rules)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,18 @@ class ChatMessage:
     # The call a "tool" message answers.
     tool_call_id: str = ""
 
+    def as_json(self) -> dict:
+        """The message as plain JSON values, as the canonical prompt spells it."""
+        return {
+            "role": self.role,
+            "content": self.content,
+            "tool_calls": [
+                {"call_id": c.call_id, "name": c.name, "arguments_json": c.arguments_json}
+                for c in self.tool_calls
+            ],
+            "tool_call_id": self.tool_call_id,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ToolDefinition:
@@ -95,7 +107,7 @@ class Prompt:
     def canonical_json(self) -> str:
         """Sorted-key compact JSON of messages, tools and sampling: what the digest hashes."""
         document = {
-            "messages": [_message_json(m) for m in self.messages],
+            "messages": [m.as_json() for m in self.messages],
             "tools": [
                 {
                     "name": t.name,
@@ -117,15 +129,3 @@ class Prompt:
     def digest(self) -> str:
         """The "sha256:<hex>" of the canonical JSON, recorded as `prompt_digest`."""
         return "sha256:" + hashlib.sha256(self.canonical_json().encode()).hexdigest()
-
-
-def _message_json(message: ChatMessage) -> dict:
-    return {
-        "role": message.role,
-        "content": message.content,
-        "tool_calls": [
-            {"call_id": c.call_id, "name": c.name, "arguments_json": c.arguments_json}
-            for c in message.tool_calls
-        ],
-        "tool_call_id": message.tool_call_id,
-    }
