@@ -98,6 +98,10 @@ async def run(dsn: str, trajectories: int, steps: int, repeat: int) -> dict:
         "target": TARGET_ACTIONS_PER_S,
         "target_ratio": TARGET_RATIO,
         "actions": actions,
+        # What each side's seconds cover, so the ratio is read for what it is.
+        "value_includes": "read logs and verdicts, fold, judge, build verdict events, "
+        "append them with their read model",
+        "baseline_includes": "read and decode every archived row, judging nothing",
     }
 
 

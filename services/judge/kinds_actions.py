@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from services.judge.rules import Case, Reason, Rule, RuleKind
-from services.judge.steps import JudgedStep
+from services.judge.steps import JudgedStep, StepView
 
 
 class NullAction(Rule):
@@ -79,18 +79,35 @@ def repeated_call(case: Case, rule: RepeatedCall) -> Reason | None:
     step = case.step
     if step.arguments is None or step.observation is None:
         return None
-    run = [step]
-    for earlier in reversed(case.earlier()):
-        if earlier.tool in rule.skip_tools and earlier.tool != step.tool:
-            continue
-        if not _same_call_and_outcome(earlier, step):
-            break
-        run.append(earlier)
-        if len(run) == rule.run_length:
-            indices = tuple(s.index for s in run)
-            detail = f"{len(run)} identical calls of {step.tool} with an unchanged observation"
-            return case.reason(rule, detail, indices, _call_text(step))
-    return None
+    lengths, previous = case.view.index(_runs, rule)
+    if lengths[case.position] < rule.run_length:
+        return None
+    run = [case.position]
+    while len(run) < rule.run_length:
+        run.append(previous[run[-1]])
+    indices = tuple(case.view.steps[position].index for position in run)
+    detail = f"{rule.run_length} identical calls of {step.tool} with an unchanged observation"
+    return case.reason(rule, detail, indices, _call_text(step))
+
+
+def _runs(view: StepView, rule: RepeatedCall) -> tuple[list[int], list[int]]:
+    """Per position, how many identical calls end there, and the position of the one before."""
+    lengths: list[int] = []
+    previous: list[int] = []
+    last_unskipped = -1
+    last_by_tool: dict[str, int] = {}
+    for position, step in enumerate(view.steps):
+        # A skipped tool breaks no run, except a run of calls of that tool itself.
+        before = last_unskipped
+        if step.tool in rule.skip_tools:
+            before = max(before, last_by_tool.get(step.tool, -1))
+        else:
+            last_unskipped = position
+        last_by_tool[step.tool] = position
+        same = before >= 0 and _same_call_and_outcome(view.steps[before], step)
+        lengths.append(lengths[before] + 1 if same else 1)
+        previous.append(before)
+    return lengths, previous
 
 
 def _same_call_and_outcome(a: JudgedStep, b: JudgedStep) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from typing import Literal
 
@@ -28,7 +29,12 @@ class _Windowed(Rule):
 
 def _guidance_within(case: Case, steps: int) -> Iterator[tuple[JudgedStep, Guidance]]:
     """The guidance that arrived after this action and within `steps` later steps."""
-    for step in (case.step, *case.later(steps)):
+    guided = case.view.guided_positions
+    # Only the steps that guidance followed are visited: most actions have none near.
+    for at in range(bisect_left(guided, case.position), len(guided)):
+        if guided[at] > case.position + steps:
+            return
+        step = case.view.steps[guided[at]]
         for guidance in step.guidance_after:
             yield step, guidance
 

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from services.judge.rules import Case, Patterns, Reason, Rule, RuleKind, first_match
-from services.judge.steps import JudgedStep
+from services.judge.steps import JudgedStep, StepView
 
 EVAL_TOOL = "eval"
 # A numbered line as open_file, search_file and edit_file show it: "12: text".
@@ -33,36 +33,46 @@ def edit_unread_region(case: Case, rule: EditUnreadRegion) -> Reason | None:
         return None
     path = step.argument("path")
     start, end = _int(step, "start"), _int(step, "end")
-    seen, looked_at = _lines_seen(case, rule, path)
+    seen, shown_by, shown = case.view.index(_lines_seen_before_edits, rule).get(
+        case.position, (frozenset(), [], 0)
+    )
+    looked_at = shown_by[:shown]
     # An insertion (end = start - 1) needs the line it goes after, or the first one.
     needed = set(range(start, end + 1)) or {max(start - 1, 1)}
-    unseen = sorted(needed - seen)
+    unseen = sorted(needed.difference(seen))
     if not unseen:
         return None
     detail = f"edits lines {start}-{end} of {path}; lines {_ranges(unseen)} were not read first"
     return case.reason(rule, detail, (*looked_at, step.index), f"edit_file {path} {start}-{end}")
 
 
-def _lines_seen(case: Case, rule: EditUnreadRegion, path: str) -> tuple[set[int], list[int]]:
-    """The current line numbers of `path` the agent saw, and the steps that showed them."""
-    seen: set[int] = set()
-    looked_at = []
-    for position in case.view.positions_by_resource.get(("path", path), ()):
-        if position >= case.position:
-            break
-        earlier = case.view.steps[position]
-        if not earlier.succeeded or earlier.observation is None:
+def _lines_seen_before_edits(
+    view: StepView, rule: EditUnreadRegion
+) -> dict[int, tuple[frozenset[int], list[int], int]]:
+    """Per position of an edit_file, the current lines of its file that the agent saw, and
+    the steps that showed them (the first `count` of a list shared by the file's edits)."""
+    before: dict[int, tuple[frozenset[int], list[int], int]] = {}
+    for (argument, _), positions in view.positions_by_resource.items():
+        if argument != "path":
             continue
-        if earlier.tool == "edit_file":
-            seen = _after_edit(seen, earlier)
-        if earlier.tool == "create_file":
-            seen = set(range(1, earlier.argument("content").count("\n") + 2))
-        elif earlier.tool in rule.showing_tools:
-            seen |= {int(n) for n in _NUMBERED_LINE.findall(earlier.observation.content)}
-        else:
-            continue
-        looked_at.append(earlier.index)
-    return seen, looked_at
+        seen: set[int] = set()
+        looked_at: list[int] = []
+        for position in positions:
+            earlier = view.steps[position]
+            if earlier.tool == "edit_file":
+                before[position] = (frozenset(seen), looked_at, len(looked_at))
+            if not earlier.succeeded or earlier.observation is None:
+                continue
+            if earlier.tool == "edit_file":
+                seen = _after_edit(seen, earlier)
+            if earlier.tool == "create_file":
+                seen = set(range(1, earlier.argument("content").count("\n") + 2))
+            elif earlier.tool in rule.showing_tools:
+                seen |= {int(n) for n in _NUMBERED_LINE.findall(earlier.observation.content)}
+            else:
+                continue
+            looked_at.append(earlier.index)
+    return before
 
 
 def _after_edit(seen: set[int], edit: JudgedStep) -> set[int]:
@@ -132,14 +142,30 @@ def eval_without_change(case: Case, rule: EvalWithoutChange) -> Reason | None:
     """Fires on an eval when no changing tool ran since the last eval."""
     if case.step.tool != EVAL_TOOL:
         return None
-    for earlier in reversed(case.earlier()):
-        if earlier.tool in rule.changing_tools:
-            return None
-        if earlier.tool == EVAL_TOOL:
-            detail = f"nothing changed since the eval of step {earlier.index}"
-            quote = earlier.observation.message if earlier.observation else "eval"
-            return case.reason(rule, detail, (earlier.index, case.step.index), quote)
-    return None
+    previous = case.view.index(_unchanged_since, rule).get(case.position)
+    if previous is None:
+        return None
+    earlier = case.view.steps[previous]
+    detail = f"nothing changed since the eval of step {earlier.index}"
+    quote = earlier.observation.message if earlier.observation else "eval"
+    return case.reason(rule, detail, (earlier.index, case.step.index), quote)
+
+
+def _unchanged_since(view: StepView, rule: EvalWithoutChange) -> dict[int, int]:
+    """Per position of an eval with no changing tool since the eval before it, that eval's."""
+    found: dict[int, int] = {}
+    # The latest eval or changing call: whichever came last decides for the next eval.
+    latest: int | None = None
+    for position, step in enumerate(view.steps):
+        if (
+            step.tool == EVAL_TOOL
+            and latest is not None
+            and view.steps[latest].tool not in rule.changing_tools
+        ):
+            found[position] = latest
+        if step.tool == EVAL_TOOL or step.tool in rule.changing_tools:
+            latest = position
+    return found
 
 
 class EvalFormatError(Rule):

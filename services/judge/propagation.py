@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -46,12 +47,22 @@ def propagation(case: Case, rule: Propagation) -> Reason | None:
 def _unrecovered_mask(case: Case, rule: Propagation, resource: tuple[str, str]) -> int | None:
     """The position of the masked action on `resource` with no recovery since, if any."""
     positions = case.view.positions_by_resource.get(resource, ())
-    for position in reversed([p for p in positions if p < case.position]):
+    # Per count of earlier steps on the resource, the answer; each is worked out once a pass.
+    causes = case.memo.setdefault((rule, resource), {0: None})
+    earlier = bisect_left(positions, case.position)
+    unanswered = []
+    while earlier not in causes:
+        unanswered.append(earlier)
+        position = positions[earlier - 1]
         if case.base_masked(position):
-            return position
-        if _recovers(case.view.steps[position], rule):
-            return None
-    return None
+            causes[earlier] = position
+        elif _recovers(case.view.steps[position], rule):
+            causes[earlier] = None
+        else:
+            earlier -= 1
+    for count in unanswered:
+        causes[count] = causes[earlier]
+    return causes[earlier]
 
 
 def _recovers(step: JudgedStep, rule: Propagation) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
@@ -82,19 +82,13 @@ class Case:
     position: int
     # Whether the non-propagating mask rules mask the action at a position (propagation's input).
     base_masked: Callable[[int], bool]
+    # What propagating rules remember within one judging pass (it follows `base_masked`).
+    memo: dict = field(default_factory=dict)
 
     @property
     def step(self) -> JudgedStep:
         """The action being judged."""
         return self.view.steps[self.position]
-
-    def earlier(self) -> tuple[JudgedStep, ...]:
-        """The steps before this action, oldest first."""
-        return self.view.steps[: self.position]
-
-    def later(self, count: int) -> tuple[JudgedStep, ...]:
-        """Up to `count` steps after this action, oldest first."""
-        return self.view.steps[self.position + 1 : self.position + 1 + count]
 
     def reason(self, rule: Rule, detail: str, steps: tuple[int, ...], quote: str) -> Reason:
         """A reason of `rule` about this action."""

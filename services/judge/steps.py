@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
+from typing import TypeVar
 
 from apollo.v1 import events_pb2 as pb
 from services.trajectory import Step, Trajectory, fold
 
 # The arguments that name what an action works on, and so what later actions depend on.
 RESOURCE_ARGUMENTS = ("path", "session")
+
+_Key = TypeVar("_Key", bound=Hashable)
+_Index = TypeVar("_Index")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,20 @@ class StepView:
 
     steps: tuple[JudgedStep, ...]
     ended: bool
+    # Indexes the rule kinds build over all steps at once, so each action costs O(1).
+    _indexes: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def index(self, build: Callable[[StepView, _Key], _Index], key: _Key) -> _Index:
+        """`build(self, key)` (e.g. a rule), built once per view and key."""
+        found = self._indexes.get((build, key))
+        if found is None:
+            found = self._indexes[build, key] = build(self, key)
+        return found
+
+    @cached_property
+    def guided_positions(self) -> tuple[int, ...]:
+        """The positions of the steps that guidance arrived after, in order."""
+        return tuple(position for position, step in enumerate(self.steps) if step.guidance_after)
 
     @cached_property
     def positions_by_resource(self) -> Mapping[tuple[str, str], tuple[int, ...]]:

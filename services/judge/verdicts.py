@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from apollo.v1 import events_pb2 as pb
-from services.judge.rules import Case, Reason, Rule, Verdict
+from services.judge.rules import Case, Check, Reason, Rule, Verdict
 from services.judge.ruleset import RULE_KINDS, Ruleset
 from services.judge.steps import StepView
 from services.trajectory.derived_ids import derived_event_id
@@ -86,10 +86,12 @@ class _Judging:
     def __init__(self, view: StepView, ruleset: Ruleset) -> None:
         self.view = view
         self.ruleset = ruleset
-        self.base = [rule for rule in ruleset.rules if not rule.propagating]
-        self.propagating = [rule for rule in ruleset.rules if rule.propagating]
+        checks = [(RULE_KINDS[rule.kind].check, rule) for rule in ruleset.rules]
+        self.base = [(check, rule) for check, rule in checks if not rule.propagating]
+        self.propagating = [(check, rule) for check, rule in checks if rule.propagating]
         self.masking = {rule.id for rule in ruleset.rules if rule.verdict is Verdict.MASK}
         self.base_reasons: dict[int, tuple[Reason, ...]] = {}
+        self.memo: dict = {}
 
     def verdict(self, position: int) -> ActionVerdict:
         """The verdict on the action at `position`."""
@@ -112,8 +114,6 @@ class _Judging:
             self.base_reasons[position] = self._fired(position, self.base)
         return self.base_reasons[position]
 
-    def _fired(self, position: int, rules: list[Rule]) -> tuple[Reason, ...]:
-        case = Case(self.view, position, self._base_masked)
-        return tuple(
-            reason for rule in rules if (reason := RULE_KINDS[rule.kind].check(case, rule))
-        )
+    def _fired(self, position: int, checks: list[tuple[Check, Rule]]) -> tuple[Reason, ...]:
+        case = Case(self.view, position, self._base_masked, self.memo)
+        return tuple(reason for check, rule in checks if (reason := check(case, rule)))
