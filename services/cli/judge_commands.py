@@ -31,7 +31,7 @@ from services.judge.rejudge import (
     Tally,
     UnknownTrajectories,
 )
-from services.judge.ruleset import Ruleset, RulesetError, load_ruleset
+from services.judge.ruleset import Ruleset, RulesetError, load_ruleset, shipped_ruleset
 from services.judge.settings import JudgeSettings
 
 # The exit status of unusable input (a ruleset, a selector), as `apollo judge lint` reports it.
@@ -46,8 +46,11 @@ console = Console(stderr=True)
 
 
 def ruleset_or_exit(file: Path) -> Ruleset:
-    """The ruleset in `file`; where it is wrong on stderr and exit 2 otherwise."""
+    """The ruleset in `file`, or the shipped one of that name (`default`) where no such file
+    exists; where it is wrong on stderr and exit 2 otherwise."""
     try:
+        if not file.exists() and file.name == str(file) and not file.suffix:
+            return shipped_ruleset(file.name)
         return load_ruleset(file)
     except RulesetError as error:
         typer.echo(f"error: {error}", err=True)
@@ -78,7 +81,14 @@ def _since(text: str | None) -> datetime | None:
 
 @judge_app.command(name="run")
 def run_(
-    rules: Annotated[Path, typer.Option("--rules", help="Ruleset YAML file", dir_okay=False)],
+    rules: Annotated[
+        Path,
+        typer.Option(
+            "--rules",
+            help="Ruleset YAML file, or a shipped ruleset's name (`default`)",
+            dir_okay=False,
+        ),
+    ],
     trajectory: Annotated[
         list[str] | None, typer.Option("--trajectory", help="Only this trajectory (repeatable)")
     ] = None,

@@ -156,3 +156,13 @@ def test_lint_of_a_broken_ruleset_exits_2_with_the_place(tmp_path: Path) -> None
 def test_lint_of_a_missing_file_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["judge", "lint", str(tmp_path / "absent.yaml")])
     assert result.exit_code == 2
+
+
+def test_a_shipped_ruleset_is_named_without_its_path() -> None:
+    result = CliRunner().invoke(app, ["judge", "lint", "default"])
+    assert result.exit_code == 0, result.output
+    assert f"version {shipped_ruleset('default').version}" in result.output
+
+
+def test_an_unknown_name_is_no_shipped_ruleset() -> None:
+    assert CliRunner().invoke(app, ["judge", "lint", "no-such-ruleset"]).exit_code == 2
