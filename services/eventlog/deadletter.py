@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from apollo.v1 import deadletter_pb2
-from services.eventlog.kafka.readers import KafkaReader
+from services.eventlog.kafka.readers import CATCH_UP_FETCH_WAIT_MS, KafkaReader
 from services.eventlog.positioned import read_until, reading
 from services.eventlog.topics import DEADLETTER
 
@@ -83,7 +83,10 @@ async def read_dead_letters(
     """Every dead letter on the broker now, oldest first per partition (for operators and tests)."""
     # No group: reading the dead letters must not move anyone's committed offsets.
     reader = KafkaReader(
-        bootstrap, client_id="apollo-deadletters", max_partition_fetch_bytes=max_message_bytes
+        bootstrap,
+        client_id="apollo-deadletters",
+        fetch_max_wait_ms=CATCH_UP_FETCH_WAIT_MS,
+        max_partition_fetch_bytes=max_message_bytes,
     )
     async with reading(reader, [DEADLETTER.name]) as ends:
         messages = await read_until(reader, ends)

@@ -19,6 +19,12 @@ from services.eventlog.positioned import (
 
 log = structlog.get_logger(__name__)
 
+# Reading a backlog that is already on the broker: Tansu answers a fetch with whatever it
+# gathered when the wait ran out, so a 5 ms wait returns about one batch per fetch and,
+# deep in a long partition, often none at all (10,000 one-record batches took 30-290 s at
+# 5 ms, under a second at 300 ms). A reader that only catches up can afford a long wait.
+CATCH_UP_FETCH_WAIT_MS = 300
+
 
 class KafkaReader:
     """Reads partitions from chosen positions; commits nothing and joins no group."""
