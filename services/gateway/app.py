@@ -103,7 +103,7 @@ async def run(settings: GatewaySettings, stop: asyncio.Event) -> None:
         serving(gateway, KafkaLogFeed(settings.kafka), settings) as served,
     ):
         health = ObservabilityServer(
-            settings.metrics_port, lambda: served.healthy() and bus.healthy
+            settings.metrics_port, lambda: served.healthy() and bus.healthy, settings.metrics_host
         )
         health.start()
         try:

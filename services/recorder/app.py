@@ -54,7 +54,9 @@ async def run(
                 KafkaBus(settings.kafka, client_id=CLIENT_ID)
             )
         recorder = Recorder(settings, archive, reader or kafka_reader(settings), dead_letters)
-        server = ObservabilityServer(settings.metrics_port, lambda: recorder.healthy).start()
+        server = ObservabilityServer(
+            settings.metrics_port, lambda: recorder.healthy, settings.metrics_host
+        ).start()
         resources.callback(server.stop)
         log.info("recorder started", kafka=settings.kafka, metrics_port=server.port)
         await recorder.run(stop)

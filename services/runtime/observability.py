@@ -67,12 +67,16 @@ def _handler_for(health: HealthCheck) -> type[BaseHTTPRequestHandler]:
 
 
 class ObservabilityServer:
-    """Serves `/metrics` (Prometheus text format) and `/healthz` on a loopback port."""
+    """Serves `/metrics` (Prometheus text format) and `/healthz` (on loopback by default)."""
 
     def __init__(self, port: int, health: HealthCheck, host: str = "127.0.0.1") -> None:
         self._server = ThreadingHTTPServer((host, port), _handler_for(health))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def host(self) -> str:
+        return self._server.server_address[0]
 
     @property
     def port(self) -> int:

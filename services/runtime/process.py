@@ -44,11 +44,11 @@ async def start_process(
 
 @contextlib.asynccontextmanager
 async def serving(
-    service: StartStop, metrics_port: int, health: HealthCheck
+    service: StartStop, settings: ServiceSettings, health: HealthCheck
 ) -> AsyncIterator[ObservabilityServer]:
     """Start the service, then its `/metrics` and `/healthz`; on exit stop both, in that order."""
     await service.start()
-    server = ObservabilityServer(metrics_port, health).start()
+    server = ObservabilityServer(settings.metrics_port, health, settings.metrics_host).start()
     try:
         yield server
     finally:

@@ -22,7 +22,11 @@ class ServiceSettings(ApolloSettings):
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         description="Postgres DSN of the archive",
     )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address /metrics and /healthz listen on: loopback here, 0.0.0.0 in a pod",
+    )
     metrics_port: int = Field(
-        default=0, description="Port of /metrics and /healthz on loopback; 0 picks a free one"
+        default=0, description="Port of /metrics and /healthz; 0 picks a free one"
     )
     log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING, ERROR")

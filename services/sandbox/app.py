@@ -73,7 +73,7 @@ async def main() -> None:
         async with KafkaBus(settings.kafka, "apollo-sandbox", processed=processed) as bus:
             blobs = DirectoryBlobStore(settings.blob_dir)
             service = build_sandbox(settings, bus, ledger, blobs, history=ArchiveHistory(archive))
-            async with serving(service, settings.metrics_port, lambda: bus.healthy) as server:
+            async with serving(service, settings, lambda: bus.healthy) as server:
                 log.info("sandbox started", kafka=settings.kafka, metrics_port=server.port)
                 await stop.wait()
     finally:
