@@ -27,6 +27,7 @@ from services.gateway.pg_store import PgAttentionLedger, PgUserStore
 from services.gateway.presence import Presence
 from services.gateway.serving import serving
 from services.gateway.settings import GatewaySettings
+from services.gateway.sign_in_throttle import SignInThrottle
 from services.gateway.users import UserStore
 from services.runtime.observability import ObservabilityServer
 from services.runtime.process import start_process
@@ -47,6 +48,8 @@ class Gateway:
     rules: DriftRules = field(default_factory=DriftRules)
     presence_interval_s: float = 5.0
     secure_cookie: bool = False
+    max_body_bytes: int = 1024 * 1024
+    sign_in: SignInThrottle = field(default_factory=SignInThrottle)
     static_dir: Path = STATIC_DIR
     presence: Presence = field(default_factory=Presence)
     tasks: TaskCatalog = field(default_factory=TaskCatalog)
@@ -82,6 +85,10 @@ async def pg_gateway(settings: GatewaySettings, bus: KafkaBus) -> AsyncIterator[
             rules=drift_rules(settings),
             presence_interval_s=settings.gateway_presence_interval_s,
             secure_cookie=settings.gateway_secure_cookie,
+            max_body_bytes=settings.gateway_max_body_bytes,
+            sign_in=SignInThrottle(
+                settings.gateway_sign_in_burst, settings.gateway_sign_in_per_minute
+            ),
             tasks=TaskCatalog.with_builtins(settings.gateway_task_dirs),
         )
     finally:

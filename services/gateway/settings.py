@@ -41,3 +41,17 @@ class GatewaySettings(ServiceSettings):
     gateway_stall_seconds: float = Field(
         default=900.0, gt=0, description="Seconds without any event that need attention"
     )
+    gateway_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest HTTP request body; a larger one is answered 413 unread",
+    )
+    gateway_sign_in_burst: int = Field(
+        default=10, ge=1, description="Wrong tokens a client address may send in a row"
+    )
+    gateway_sign_in_per_minute: float = Field(
+        default=10.0,
+        gt=0,
+        description="Wrong tokens a client address regains per minute after its burst; "
+        "beyond them sign-ins are answered 429 (gRPC RESOURCE_EXHAUSTED) with a retry time",
+    )
