@@ -1,4 +1,5 @@
-"""The gRPC auth interceptor: `authorization: Bearer TOKEN` metadata and a role per method."""
+"""The gRPC auth interceptor: `authorization: Bearer TOKEN` metadata and a role per method,
+token guessing throttled, and malformed requests refused as such."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import functools
 from collections.abc import Awaitable, Callable
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from services.gateway import metrics
 from services.gateway.sign_in_throttle import SignInThrottle
@@ -49,26 +51,46 @@ def client_address(peer: str) -> str:
 Check = Callable[[grpc.aio.ServicerContext], Awaitable[None]]
 
 
+# What a request that is not a valid message deserializes to, so it gets INVALID_ARGUMENT
+# instead of grpc's UNKNOWN.
+MALFORMED = object()
+
+
+def _lenient(deserialize: Callable[[bytes], object]) -> Callable[[bytes], object]:
+    def parse(data: bytes) -> object:
+        try:
+            return deserialize(data)
+        except DecodeError:
+            return MALFORMED
+
+    return parse
+
+
+async def _admit_request(request, context: grpc.aio.ServicerContext, check: Check) -> None:
+    await check(context)
+    if request is MALFORMED:
+        await context.abort(
+            grpc.StatusCode.INVALID_ARGUMENT, "the request is not a valid protobuf message"
+        )
+
+
 def _checked(handler: grpc.RpcMethodHandler, check: Check) -> grpc.RpcMethodHandler:
     # The check runs in the handler's own task, so the user it sets reaches the handler.
+    parse = _lenient(handler.request_deserializer)
     if handler.unary_stream:
 
         async def stream(request, context):
-            await check(context)
+            await _admit_request(request, context, check)
             async for response in handler.unary_stream(request, context):
                 yield response
 
-        return grpc.unary_stream_rpc_method_handler(
-            stream, handler.request_deserializer, handler.response_serializer
-        )
+        return grpc.unary_stream_rpc_method_handler(stream, parse, handler.response_serializer)
 
     async def unary(request, context):
-        await check(context)
+        await _admit_request(request, context, check)
         return await handler.unary_unary(request, context)
 
-    return grpc.unary_unary_rpc_method_handler(
-        unary, handler.request_deserializer, handler.response_serializer
-    )
+    return grpc.unary_unary_rpc_method_handler(unary, parse, handler.response_serializer)
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):
