@@ -19,6 +19,7 @@ from services.eventlog.pg_archive import PgArchive
 from services.eventlog.postgres import create_pool
 from services.eventlog.subscription import Bus
 from services.gateway.attention import AttentionLedger
+from services.gateway.body_limit import DEFAULT_MAX_BODY_BYTES
 from services.gateway.control import Control
 from services.gateway.drift import DriftRules
 from services.gateway.feeds import KafkaLogFeed
@@ -48,7 +49,7 @@ class Gateway:
     rules: DriftRules = field(default_factory=DriftRules)
     presence_interval_s: float = 5.0
     secure_cookie: bool = False
-    max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     sign_in: SignInThrottle = field(default_factory=SignInThrottle)
     static_dir: Path = STATIC_DIR
     presence: Presence = field(default_factory=Presence)

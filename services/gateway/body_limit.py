@@ -6,6 +6,9 @@ from fastapi import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Guidance is at most 20,000 characters: a mebibyte leaves room for any request we take.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
 
 def too_large(max_bytes: int) -> str:
     """The 413 detail."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from services.gateway.body_limit import DEFAULT_MAX_BODY_BYTES
 from services.runtime.settings import ServiceSettings
 
 
@@ -42,7 +43,7 @@ class GatewaySettings(ServiceSettings):
         default=900.0, gt=0, description="Seconds without any event that need attention"
     )
     gateway_max_body_bytes: int = Field(
-        default=1024 * 1024,
+        default=DEFAULT_MAX_BODY_BYTES,
         ge=1024,
         description="Largest HTTP request body; a larger one is answered 413 unread",
     )

@@ -9,10 +9,11 @@ from urllib.parse import urlsplit
 import pytest
 from prometheus_client import REGISTRY
 
+from services.gateway.body_limit import DEFAULT_MAX_BODY_BYTES
 from services.gateway.sign_in_throttle import SignInThrottle
 
 pytestmark = pytest.mark.timeout(30)
-MAX_BODY = 1024 * 1024
+MAX_BODY = DEFAULT_MAX_BODY_BYTES
 
 
 def guidance_path(trajectory_id: str = "t-1") -> str:
