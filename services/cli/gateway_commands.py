@@ -1,4 +1,4 @@
-"""`apollo users add`, `apollo guide` and `apollo watch`: accounts, and the gRPC control API."""
+"""`apollo users add/revoke`, `apollo guide` and `apollo watch`: accounts and gRPC control."""
 
 from __future__ import annotations
 
@@ -54,6 +54,30 @@ def add_user(
         raise typer.Exit(2) from error
     console.print(f"created {role.value} {name}; keep this token, it is not shown again:")
     print(token, flush=True)
+
+
+async def revoke_account(dsn: str, name: str) -> bool:
+    """Remove an account, ending its token; whether it existed."""
+    store = await PgUserStore.connect(dsn)
+    try:
+        await store.migrate()
+        return await store.revoke(name)
+    finally:
+        await store.close()
+
+
+@users_app.command("revoke")
+def revoke_user(name: str = typer.Argument(..., help="User name.")) -> None:
+    """Remove a user: its token, and sessions made with it, stop working at once."""
+    try:
+        revoked = asyncio.run(revoke_account(resolve_connection().postgres_dsn, name))
+    except NoStackRunning as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    if not revoked:
+        console.print(f"[red]no user {name!r}[/red]")
+        raise typer.Exit(2)
+    console.print(f"revoked {name}; `apollo users add {name}` gives them a new token")
 
 
 def _target() -> tuple[str, tuple]:

@@ -13,11 +13,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from services.eventlog.blobs import digest_of
 from services.sandbox.backend import SandboxSpec
 from services.sandbox.bubblewrap import BubblewrapBackend
 from services.sandbox.checking import check_task
+from services.sandbox.observation import cap
 from services.sandbox.sessions import Session
 from services.tasks.packs import TaskCatalog, TaskPackError
+from services.trajectory.canonical import canonical_json
 
 tasks_app = typer.Typer(help="The built-in task packs.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="The isolated sandbox.", no_args_is_help=True)
@@ -80,12 +83,24 @@ async def _exec(command: str, limit_s: float) -> dict:
     }
 
 
+def shown_observation(full: dict) -> dict:
+    """The observation capped as the sandbox tools cap theirs, with the full one's digest."""
+    shown, truncated = cap(full)
+    if truncated:
+        shown = {**shown, "full_output_digest": digest_of(canonical_json(full).encode())}
+    return shown
+
+
 @sandbox_app.command("exec")
 def exec_command(
     command: Annotated[list[str], typer.Argument(help="Command (after --)")],
     timeout: Annotated[float, typer.Option(help="Seconds before it is killed")] = 10.0,
 ) -> None:
-    """Run one command in a fresh isolated workspace; print the observation as JSON."""
+    """Run one command in a fresh isolated workspace; print the observation as JSON.
+
+    Output over 30,000 characters keeps its newest part, as an agent's tool would see it,
+    plus `full_output_digest`, the sha256 of the whole observation's canonical JSON.
+    """
     result = asyncio.run(_exec(" ".join(command), timeout))
-    typer.echo(json.dumps(result))
+    typer.echo(json.dumps(shown_observation(result)))
     raise typer.Exit(0 if result["success"] else 1)

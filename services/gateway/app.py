@@ -19,6 +19,7 @@ from services.eventlog.pg_archive import PgArchive
 from services.eventlog.postgres import create_pool
 from services.eventlog.subscription import Bus
 from services.gateway.attention import AttentionLedger
+from services.gateway.body_limit import DEFAULT_MAX_BODY_BYTES
 from services.gateway.control import Control
 from services.gateway.drift import DriftRules
 from services.gateway.feeds import KafkaLogFeed
@@ -27,6 +28,7 @@ from services.gateway.pg_store import PgAttentionLedger, PgUserStore
 from services.gateway.presence import Presence
 from services.gateway.serving import serving
 from services.gateway.settings import GatewaySettings
+from services.gateway.sign_in_throttle import SignInThrottle
 from services.gateway.users import UserStore
 from services.runtime.observability import ObservabilityServer
 from services.runtime.process import start_process
@@ -47,6 +49,8 @@ class Gateway:
     rules: DriftRules = field(default_factory=DriftRules)
     presence_interval_s: float = 5.0
     secure_cookie: bool = False
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    sign_in: SignInThrottle = field(default_factory=SignInThrottle)
     static_dir: Path = STATIC_DIR
     presence: Presence = field(default_factory=Presence)
     tasks: TaskCatalog = field(default_factory=TaskCatalog)
@@ -82,6 +86,10 @@ async def pg_gateway(settings: GatewaySettings, bus: KafkaBus) -> AsyncIterator[
             rules=drift_rules(settings),
             presence_interval_s=settings.gateway_presence_interval_s,
             secure_cookie=settings.gateway_secure_cookie,
+            max_body_bytes=settings.gateway_max_body_bytes,
+            sign_in=SignInThrottle(
+                settings.gateway_sign_in_burst, settings.gateway_sign_in_per_minute
+            ),
             tasks=TaskCatalog.with_builtins(settings.gateway_task_dirs),
         )
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from services.gateway.control import (
     UnknownTask,
     UnknownTrajectory,
 )
-from services.gateway.grpc_auth import CURRENT_USER, AuthInterceptor
+from services.gateway.grpc_auth import CURRENT_TOKEN, CURRENT_USER, AuthInterceptor
 from services.tasks.starting import DEFAULT_SUMMARY_THRESHOLD, BadPolicy
 from services.trajectory import TrajectoryStatus
 
@@ -123,7 +124,12 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
             for record in records[start:]:
                 yield cpb.WatchTrajectoryResponse(event=record.event)
             while not live.overflowed:
-                event = await live.queue.get()
+                try:
+                    event = await asyncio.wait_for(live.queue.get(), gateway.presence_interval_s)
+                except TimeoutError:
+                    if await gateway.users.by_token(CURRENT_TOKEN.get()) is None:
+                        await context.abort(grpc.StatusCode.UNAUTHENTICATED, "token revoked")
+                    continue
                 if event.event_id not in sent:
                     sent.add(event.event_id)
                     yield cpb.WatchTrajectoryResponse(event=event)
@@ -174,7 +180,7 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
 
 async def start_grpc_server(gateway: Gateway, host: str, port: int) -> tuple[grpc.aio.Server, int]:
     """A started grpc.aio server with the control and health services; returns its port."""
-    server = grpc.aio.server(interceptors=[AuthInterceptor(gateway.users)])
+    server = grpc.aio.server(interceptors=[AuthInterceptor(gateway.users, gateway.sign_in)])
     control_pb2_grpc.add_ControlServiceServicer_to_server(ControlServicer(gateway), server)
     checks = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checks, server)

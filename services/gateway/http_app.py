@@ -6,11 +6,13 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.gateway import http_routes, http_stream, metrics
+from services.gateway.body_limit import BodyLimit
 from services.gateway.control import (
     InvalidGuidance,
     TrajectoryAlreadyEnded,
@@ -18,6 +20,7 @@ from services.gateway.control import (
     UnknownTask,
     UnknownTrajectory,
 )
+from services.gateway.same_origin import cross_site_refusal
 from services.gateway.verdicts import UnknownRulesetVersion
 from services.tasks.starting import BadPolicy
 
@@ -62,6 +65,10 @@ def create_app(gateway: Gateway, health: HealthCheck = lambda: True) -> FastAPI:
     app.include_router(http_stream.router)
     for error, code in _ERRORS.items():
         app.add_exception_handler(error, _reply_with(code))
+    app.add_exception_handler(RequestValidationError, _validation_failed)
+    # Innermost, so the route itself reads through the limit (and its 413 is counted).
+    app.add_middleware(BodyLimit, max_bytes=gateway.max_body_bytes)
+    app.middleware("http")(_same_origin_only)
     app.middleware("http")(_count_and_secure)
     _add_operational_routes(app, gateway, health)
     return app
@@ -72,6 +79,21 @@ def _reply_with(code: int) -> Callable[[Request, Exception], Awaitable[Response]
         return JSONResponse({"detail": str(error)}, status_code=code)
 
     return reply
+
+
+async def _validation_failed(request: Request, error: RequestValidationError) -> Response:
+    # Where and why only: echoing the input would send a 20 MB body straight back.
+    detail = [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in error.errors()]
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+async def _same_origin_only(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    refusal = cross_site_refusal(request)
+    if refusal is not None:
+        return JSONResponse({"detail": refusal}, status_code=status.HTTP_403_FORBIDDEN)
+    return await call_next(request)
 
 
 async def _count_and_secure(

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request, status
 
+from services.gateway import metrics
 from services.gateway.users import Role, User
 
 SESSION_COOKIE = "apollo_session"
@@ -27,6 +28,25 @@ def unauthenticated(detail: str) -> HTTPException:
     )
 
 
+async def authenticate(request: Request, token: str) -> User:
+    """The token's user; 401 if it is wrong, 429 while its address sent too many wrong ones."""
+    gateway = request.app.state.gateway
+    client = request.client.host if request.client else "unknown"
+    wait_s = gateway.sign_in.retry_after_s(client)
+    if wait_s:
+        metrics.SIGN_INS_THROTTLED.labels("http").inc()
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many wrong tokens from this address; retry in {wait_s} s",
+            headers={"Retry-After": str(wait_s)},
+        )
+    user = await gateway.users.by_token(token)
+    if user is None:
+        gateway.sign_in.failed(client)
+        raise unauthenticated("the token is not valid")
+    return user
+
+
 def require(role: Role) -> Callable[[Request], Awaitable[User]]:
     """A dependency that yields the caller if authenticated with at least `role`."""
 
@@ -34,9 +54,7 @@ def require(role: Role) -> Callable[[Request], Awaitable[User]]:
         token = request_token(request)
         if token is None:
             raise unauthenticated("send Authorization: Bearer TOKEN or log in at /api/session")
-        user = await request.app.state.gateway.users.by_token(token)
-        if user is None:
-            raise unauthenticated("the token is not valid")
+        user = await authenticate(request, token)
         if not user.role.allows(role):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"{user.name} is a {user.role}; this needs {role}"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from apollo.v1 import events_pb2 as pb
 from services.gateway import metrics, views
 from services.gateway.control import GuidanceRequest, LabelRequest, StartRequest
-from services.gateway.http_auth import SESSION_COOKIE, channel, require, unauthenticated
+from services.gateway.http_auth import SESSION_COOKIE, authenticate, channel, require
 from services.gateway.http_models import (
     AttentionIn,
     AttentionOut,
@@ -44,8 +44,7 @@ def _gateway(request: Request):
 @router.post("/session", status_code=status.HTTP_204_NO_CONTENT)
 async def login(body: SessionLogin, request: Request, response: Response) -> None:
     """Set the HttpOnly session cookie for a valid token."""
-    if await _gateway(request).users.by_token(body.token) is None:
-        raise unauthenticated("the token is not valid")
+    await authenticate(request, body.token)
     response.set_cookie(
         SESSION_COOKIE,
         body.token,

@@ -14,7 +14,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.archive import end_status
 from services.eventlog.jsonl import to_json_line
-from services.gateway.http_auth import require
+from services.gateway.http_auth import request_token, require
 from services.gateway.presence import LIST
 from services.gateway.users import Role, User
 
@@ -62,6 +62,7 @@ async def _messages(
 ) -> AsyncIterator[ServerSentEvent]:
     gateway = request.app.state.gateway
     interval = gateway.presence_interval_s
+    token = request_token(request)
     with (
         gateway.presence.watching(trajectory_id or LIST, user.name),
         gateway.live.stream(trajectory_id) as live,
@@ -71,6 +72,8 @@ async def _messages(
             try:
                 event = await asyncio.wait_for(live.queue.get(), timeout=interval)
             except TimeoutError:
+                if await gateway.users.by_token(token) is None:
+                    return  # revoked: the stream ends with the token
                 yield _presence(gateway, trajectory_id)
                 continue
             yield ServerSentEvent(data=_recent.line(event), event="apollo", id=event.event_id)

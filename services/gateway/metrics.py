@@ -23,3 +23,8 @@ NEEDING_ATTENTION = Gauge(
     "apollo_gateway_trajectories_needing_attention",
     "Running trajectories that drift signals flag for a human",
 )
+SIGN_INS_THROTTLED = Counter(
+    "apollo_gateway_sign_ins_throttled_total",
+    "Sign-ins and token calls refused because their address sent too many wrong tokens",
+    ["api"],
+)

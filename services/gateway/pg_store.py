@@ -69,6 +69,10 @@ class PgUserStore:
         rows = await self._pool.fetch("SELECT name, role, created_at FROM users ORDER BY name")
         return [_user(row) for row in rows]
 
+    async def revoke(self, name: str) -> bool:
+        """Remove the user, so its token no longer works; whether there was one."""
+        return await self._pool.execute("DELETE FROM users WHERE name = $1", name) != "DELETE 0"
+
 
 class PgAttentionLedger:
     """Attention totals in Postgres, one row per (annotator, trajectory)."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from services.gateway.body_limit import DEFAULT_MAX_BODY_BYTES
 from services.runtime.settings import ServiceSettings
 
 
@@ -40,4 +41,18 @@ class GatewaySettings(ServiceSettings):
     )
     gateway_stall_seconds: float = Field(
         default=900.0, gt=0, description="Seconds without any event that need attention"
+    )
+    gateway_max_body_bytes: int = Field(
+        default=DEFAULT_MAX_BODY_BYTES,
+        ge=1024,
+        description="Largest HTTP request body; a larger one is answered 413 unread",
+    )
+    gateway_sign_in_burst: int = Field(
+        default=10, ge=1, description="Wrong tokens a client address may send in a row"
+    )
+    gateway_sign_in_per_minute: float = Field(
+        default=10.0,
+        gt=0,
+        description="Wrong tokens a client address regains per minute after its burst; "
+        "beyond them sign-ins are answered 429 (gRPC RESOURCE_EXHAUSTED) with a retry time",
     )

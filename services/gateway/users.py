@@ -82,6 +82,9 @@ class UserStore(Protocol):
     async def users(self) -> list[User]:
         """Every user, by name."""
 
+    async def revoke(self, name: str) -> bool:
+        """Remove the user, so its token no longer works; whether there was one."""
+
 
 class InMemoryUserStore:
     """Users in a dict, for tests; follows the same contract as `PgUserStore`."""
@@ -112,3 +115,10 @@ class InMemoryUserStore:
     async def users(self) -> list[User]:
         """Every user, by name."""
         return sorted(self._by_hash.values(), key=lambda u: u.name)
+
+    async def revoke(self, name: str) -> bool:
+        """Remove the user, so its token no longer works; whether there was one."""
+        hashes = [h for h, user in self._by_hash.items() if user.name == name]
+        for digest in hashes:
+            del self._by_hash[digest]
+        return bool(hashes)

@@ -29,9 +29,12 @@ def cap(observation: dict, max_chars: int = MAX_OBSERVATION_CHARS) -> tuple[dict
         if excess <= 0:
             break
         value = capped[key]
-        keep = max(0, len(value) - excess - 200)
+        # Escapes (a newline is two characters in JSON) make the JSON longer than the text.
+        encoded = len(canonical_json(value))
+        keep = max(0, (encoded - excess - 200) * len(value) // encoded)
         note = f"[{len(value) - keep} characters cut; full output in the blob store]"
-        capped[key] = (note + value[-keep:]) if key in _KEEP_NEWEST else (value[:keep] + note)
+        newest, oldest = value[len(value) - keep :], value[:keep]
+        capped[key] = (note + newest) if key in _KEEP_NEWEST else (oldest + note)
     if len(canonical_json(capped)) > max_chars:
         capped = {k: capped[k] for k in ("success", "message", "error_message")}
         capped["error_message"] = capped["error_message"][:2000]

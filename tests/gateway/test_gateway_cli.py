@@ -13,6 +13,7 @@ from apollo.v1 import events_pb2 as pb
 from services.cli.gateway_commands import guide, users_app, watch
 from services.cli.run_commands import run
 from services.gateway.grpc_server import start_grpc_server
+from services.gateway.pg_store import PgUserStore
 from services.gateway.users import TOKEN_PREFIX, token_hash
 
 pytestmark = pytest.mark.timeout(60)
@@ -45,6 +46,23 @@ async def test_users_add_prints_the_token_on_its_last_line(pg_dsn) -> None:
     assert (row["role"], row["token_hash"]) == ("admin", token_hash(token))
     assert again.exit_code == 2
     assert "exists already" in again.output
+
+
+@pytest.mark.integration
+async def test_users_revoke_ends_the_token(pg_dsn) -> None:
+    env = {"APOLLO_KAFKA": "unused:9092", "APOLLO_POSTGRES_DSN": pg_dsn}
+    token = (await invoke(["users", "add", "grace"], env)).stdout.strip().splitlines()[-1]
+    store = await PgUserStore.connect(pg_dsn)
+    try:
+        assert await store.by_token(token) is not None
+        revoked = await invoke(["users", "revoke", "grace"], env)
+        assert await store.by_token(token) is None
+    finally:
+        await store.close()
+    again = await invoke(["users", "revoke", "grace"], env)
+    assert revoked.exit_code == 0, revoked.output
+    assert again.exit_code == 2
+    assert "no user" in again.output
 
 
 async def test_guide_then_watch_through_grpc(wired, new_run) -> None:

@@ -56,6 +56,18 @@ async def test_tokens_are_unique_and_names_too(stores) -> None:
     assert [u.name for u in await users.users()] == ["ada", "bob"]
 
 
+async def test_revoking_a_user_ends_its_token_and_frees_its_name(stores) -> None:
+    users, _ = stores
+    _, token = await users.add("ada", Role.ANNOTATOR)
+    _, other = await users.add("bob", Role.VIEWER)
+    assert await users.revoke("ada")
+    assert await users.by_token(token) is None
+    assert await users.by_token(other) is not None
+    assert not await users.revoke("ada")
+    _, renewed = await users.add("ada", Role.ANNOTATOR)
+    assert renewed != token
+
+
 @pytest.mark.parametrize("name", ["", "-x", "has space", "x" * 65, "<script>"])
 async def test_bad_names_are_refused(stores, name: str) -> None:
     users, _ = stores
