@@ -41,13 +41,19 @@ def crd_schemas() -> dict[tuple[str, str], Object]:
     return schemas
 
 
+def object_id(obj: Object) -> str:
+    return f"{obj['kind']}/{obj['metadata']['name']}"
+
+
 def is_custom(obj: Object) -> bool:
     group = obj["apiVersion"].rpartition("/")[0]
     return "." in group and not group.endswith(".k8s.io")
 
 
 @pytest.mark.parametrize(
-    "obj", [obj for obj in rendered() if is_custom(obj)], ids=lambda obj: obj["metadata"]["name"]
+    "obj",
+    [obj for obj in rendered() if is_custom(obj)],
+    ids=object_id,
 )
 def test_custom_resource_matches_its_crd(obj: Object) -> None:
     if not CRDS.is_dir():
@@ -63,7 +69,7 @@ def test_custom_resource_matches_its_crd(obj: Object) -> None:
 @pytest.mark.parametrize(
     "obj",
     [obj for obj in rendered() if not is_custom(obj)],
-    ids=lambda obj: f"{obj['kind']}/{obj['metadata']['name']}",
+    ids=object_id,
 )
 def test_built_in_object_matches_kubernetes_schema(obj: Object) -> None:
     kubernetes_validate = pytest.importorskip(
