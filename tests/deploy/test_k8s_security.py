@@ -118,3 +118,17 @@ def test_only_the_gateway_accepts_ingress_from_anywhere() -> None:
     assert open_to_all == ["apollo-gateway-ingress"]
     gateway = named("NetworkPolicy", "apollo-gateway-ingress")["spec"]["podSelector"]
     assert gateway["matchLabels"]["app.kubernetes.io/component"] == "gateway"
+
+
+def test_the_namespace_enforces_the_restricted_pod_security_standard() -> None:
+    (namespace,) = of_kind("Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_sandbox_service_runs_as_its_pods_uid() -> None:
+    pytest.importorskip("kubernetes", reason="the kubernetes client is not installed (k8s extra)")
+    from services.sandbox.kubernetes import SANDBOX_UID
+
+    pod = named("Deployment", "apollo-sandbox")["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == SANDBOX_UID
+    assert pod["securityContext"]["fsGroup"] == SANDBOX_UID
