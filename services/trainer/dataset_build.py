@@ -15,7 +15,7 @@ from services.eventlog.archive import EventArchive
 from services.trainer.dataset_store import dataset_exists, read_manifest, write_dataset
 from services.trainer.samples import ASSISTANT, RejectedSample, Sample, SampleKind, SampleTurn
 from services.trainer.selection import SelectedTrajectory, TrajectorySelection, select_trajectories
-from services.trainer.tokenization import SampleTokenizer, TokenizedSample
+from services.trainer.tokenization import IGNORE_INDEX, SampleTokenizer, TokenizedSample
 from services.trainer.verdict_masks import RulesetMasks, UnknownRulesetVersion
 from services.trainer.windows import trajectory_samples
 from services.trajectory import fold
@@ -149,7 +149,7 @@ def _tokenized_rows(
             continue
         counts[f"{sample.kind.value}_samples"] += 1
         counts["tokens"] += len(tokenized.input_ids)
-        counts["trained_tokens"] += sum(1 for label in tokenized.labels if label >= 0)
+        counts["trained_tokens"] += len(tokenized.labels) - tokenized.labels.count(IGNORE_INDEX)
         for turn in sample.turns:
             if turn.message.role == ASSISTANT:
                 counts[_turn_count(turn)] += 1

@@ -8,6 +8,7 @@ turn's loss covers its text and the end-of-turn token that stops generation.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,13 +136,12 @@ def _labels(
     input_ids: list[int], offsets: list[tuple[int, int]], spans: list[tuple[int, int]]
 ) -> list[int]:
     """A token's own id where it starts inside a trained span, else IGNORE_INDEX."""
-    labels = []
-    span_index = 0
-    for token, (start, _end) in zip(input_ids, offsets, strict=True):
-        while span_index < len(spans) and start >= spans[span_index][1]:
-            span_index += 1
-        inside = span_index < len(spans) and spans[span_index][0] <= start
-        labels.append(token if inside else IGNORE_INDEX)
+    # Token starts never decrease, so each span's tokens are one slice, found by bisection.
+    starts = [start for start, _end in offsets]
+    labels = [IGNORE_INDEX] * len(input_ids)
+    for span_start, span_end in spans:
+        first, last = bisect_left(starts, span_start), bisect_left(starts, span_end)
+        labels[first:last] = input_ids[first:last]
     return labels
 
 

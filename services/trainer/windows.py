@@ -87,9 +87,10 @@ def _window_sample(
         position: SampleTurn(messages[position], False)
         for position in assistant_positions[:context]
     }
+    # The digest of each step's prompt: the messages before its answer.
+    digests = Prompt(tuple(messages), prompt.tools, prompt.sampling).prefix_digests()
     for step, position in zip(window, assistant_positions[context:], strict=True):
-        shown = Prompt(tuple(messages[:position]), prompt.tools, prompt.sampling)
-        _check_digest(state, step, shown)
+        _check_digest(state, step, digests[position])
         rules = masks.rules_masking(step.action_id)
         trained[position] = SampleTurn(messages[position], rules is None, rules or ())
     turns = tuple(trained.get(i, SampleTurn(message)) for i, message in enumerate(messages))
@@ -104,15 +105,14 @@ def _window_sample(
     )
 
 
-def _check_digest(state: Trajectory, step: Step, prompt: Prompt) -> None:
+def _check_digest(state: Trajectory, step: Step, digest: str) -> None:
     recorded = step.action.action_proposed.prompt_digest
-    if prompt.digest != recorded:
+    if digest != recorded:
         raise _Mismatch(
             RejectedSample(
                 state.trajectory_id,
                 f"step {step.index}",
-                f"the re-rendered prompt has digest {prompt.digest}, "
-                f"the action recorded {recorded}",
+                f"the re-rendered prompt has digest {digest}, the action recorded {recorded}",
             )
         )
 

@@ -106,8 +106,30 @@ class Prompt:
 
     def canonical_json(self) -> str:
         """Sorted-key compact JSON of messages, tools and sampling: what the digest hashes."""
+        head, tail = self._canonical_frame()
+        return head + ",".join(_message_json(m) for m in self.messages) + tail
+
+    @property
+    def digest(self) -> str:
+        """The "sha256:<hex>" of the canonical JSON, recorded as `prompt_digest`."""
+        return "sha256:" + hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+    def prefix_digests(self) -> list[str]:
+        """Entry k: the digest of this prompt cut to its first k messages (k = 0..n), each
+        message serialized and hashed once rather than once per prefix holding it."""
+        head, tail = self._canonical_frame()
+        running = hashlib.sha256(head.encode())
+        digests = [_closed_digest(running, tail)]
+        for index, message in enumerate(self.messages):
+            running.update((("," if index else "") + _message_json(message)).encode())
+            digests.append(_closed_digest(running, tail))
+        return digests
+
+    def _canonical_frame(self) -> tuple[str, str]:
+        """The canonical JSON around the messages: up to the list's first item, and from its
+        end on. "messages" sorts first, so the list opens the document."""
         document = {
-            "messages": [m.as_json() for m in self.messages],
+            "messages": [],
             "tools": [
                 {
                     "name": t.name,
@@ -123,9 +145,19 @@ class Prompt:
                 "seed": self.sampling.seed,
             },
         }
-        return canonical_json(document)
+        empty = canonical_json(document)
+        return _MESSAGES_OPEN, empty[len(_MESSAGES_OPEN) :]
 
-    @property
-    def digest(self) -> str:
-        """The "sha256:<hex>" of the canonical JSON, recorded as `prompt_digest`."""
-        return "sha256:" + hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+_MESSAGES_OPEN = '{"messages":['
+
+
+def _message_json(message: ChatMessage) -> str:
+    return canonical_json(message.as_json())
+
+
+def _closed_digest(running: hashlib._Hash, tail: str) -> str:
+    """The digest of what `running` has hashed so far followed by `tail`."""
+    closed = running.copy()
+    closed.update(tail.encode())
+    return "sha256:" + closed.hexdigest()
