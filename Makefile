@@ -9,7 +9,7 @@ BUF := .tools/node_modules/.bin/buf
 BUF_VERSION := 1.75.0
 TORCH_VERSION := 2.13.0
 # Debian packages the tests and the sandbox need.
-DEB_PACKAGES := bubblewrap chromium prometheus
+DEB_PACKAGES := bubblewrap chromium prometheus kubectl
 
 .PHONY: help install demo test lint protos bench clean
 

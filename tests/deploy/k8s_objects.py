@@ -1,5 +1,5 @@
-"""The objects deploy/k8s renders to: `kubectl kustomize` where kubectl is installed, else
-the files kustomization.yaml lists, with its namespace applied as kustomize would."""
+"""The objects an overlay of deploy/k8s renders to, by `kubectl kustomize` (the Makefile
+installs Debian's kubectl)."""
 
 from __future__ import annotations
 
@@ -12,34 +12,33 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE = ROOT / "deploy" / "k8s"
-CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
+OVERLAYS = ("dev", "prod")
+# What the single-overlay checks read: the overlay with every production piece in it.
+DEFAULT_OVERLAY = "prod"
 Object = dict[str, Any]
 
 
 @cache
-def rendered() -> tuple[Object, ...]:
+def rendered(overlay: str = DEFAULT_OVERLAY) -> tuple[Object, ...]:
+    """The overlay's objects; none without kubectl (test_overlays_render fails then)."""
     kubectl = shutil.which("kubectl")
-    if kubectl:
-        text = subprocess.run(
-            [kubectl, "kustomize", str(BASE)], check=True, capture_output=True, text=True
-        ).stdout
-        return tuple(doc for doc in yaml.safe_load_all(text) if doc)
-    return tuple(_loaded_from_files())
+    if kubectl is None:
+        return ()
+    path = ROOT / "deploy" / "k8s" / "overlays" / overlay
+    text = subprocess.run(
+        [kubectl, "kustomize", str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    return tuple(doc for doc in yaml.safe_load_all(text) if doc)
 
 
-def _loaded_from_files() -> list[Object]:
-    kustomization = yaml.safe_load((BASE / "kustomization.yaml").read_text())
-    objects = [
-        doc
-        for resource in kustomization["resources"]
-        for doc in yaml.safe_load_all((BASE / resource).read_text())
-        if doc
-    ]
-    for obj in objects:
-        if obj["kind"] not in CLUSTER_SCOPED:
-            obj["metadata"]["namespace"] = kustomization["namespace"]
-    return objects
+def every_overlay() -> list[tuple[str, Object]]:
+    """(overlay, object) of every object of every overlay."""
+    return [(overlay, obj) for overlay in OVERLAYS for obj in rendered(overlay)]
+
+
+def case_id(case: tuple[str, Object]) -> str:
+    overlay, obj = case
+    return f"{overlay}:{obj['kind']}/{obj['metadata']['name']}"
 
 
 def of_kind(kind: str) -> list[Object]:
@@ -52,10 +51,10 @@ def named(kind: str, name: str) -> Object:
 
 
 def pod_specs() -> list[tuple[str, Object]]:
-    """(workload name, pod spec) of every Deployment and Job."""
+    """(overlay:workload name, pod spec) of every Deployment and Job of every overlay."""
     return [
-        (obj["metadata"]["name"], obj["spec"]["template"]["spec"])
-        for obj in rendered()
+        (f"{overlay}:{obj['metadata']['name']}", obj["spec"]["template"]["spec"])
+        for overlay, obj in every_overlay()
         if obj["kind"] in {"Deployment", "Job"}
     ]
 

@@ -1,15 +1,17 @@
-"""Every object deploy/k8s renders is valid: custom resources against their operators' CRD
-schemas (shared/k8s-crds), built-in kinds against Kubernetes' own (kubernetes-validate)."""
+"""Every object each overlay of deploy/k8s renders is valid: custom resources against their
+operators' CRD schemas (shared/k8s-crds), built-in kinds against Kubernetes' own
+(kubernetes-validate)."""
 
 from __future__ import annotations
 
+import shutil
 from functools import cache
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.deploy.k8s_objects import ROOT, Object, rendered
+from tests.deploy.k8s_objects import OVERLAYS, ROOT, Object, case_id, every_overlay, rendered
 
 CRDS = ROOT / ".." / "shared" / "k8s-crds"
 KUBERNETES_VERSION = "1.37.0"
@@ -41,21 +43,23 @@ def crd_schemas() -> dict[tuple[str, str], Object]:
     return schemas
 
 
-def object_id(obj: Object) -> str:
-    return f"{obj['kind']}/{obj['metadata']['name']}"
-
-
 def is_custom(obj: Object) -> bool:
     group = obj["apiVersion"].rpartition("/")[0]
     return "." in group and not group.endswith(".k8s.io")
 
 
-@pytest.mark.parametrize(
-    "obj",
-    [obj for obj in rendered() if is_custom(obj)],
-    ids=object_id,
-)
-def test_custom_resource_matches_its_crd(obj: Object) -> None:
+def test_overlays_render() -> None:
+    assert shutil.which("kubectl"), "kubectl renders the overlays: run `make install`"
+    for overlay in OVERLAYS:
+        assert rendered(overlay), f"overlay {overlay} renders nothing"
+
+
+CUSTOM = [case for case in every_overlay() if is_custom(case[1])]
+BUILT_IN = [case for case in every_overlay() if not is_custom(case[1])]
+
+
+@pytest.mark.parametrize(("overlay", "obj"), CUSTOM, ids=map(case_id, CUSTOM))
+def test_custom_resource_matches_its_crd(overlay: str, obj: Object) -> None:
     if not CRDS.is_dir():
         pytest.skip(f"no CRDs at {CRDS.resolve()}")
     jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is not installed (dev extra)")
@@ -66,12 +70,8 @@ def test_custom_resource_matches_its_crd(obj: Object) -> None:
     assert not errors, errors
 
 
-@pytest.mark.parametrize(
-    "obj",
-    [obj for obj in rendered() if not is_custom(obj)],
-    ids=object_id,
-)
-def test_built_in_object_matches_kubernetes_schema(obj: Object) -> None:
+@pytest.mark.parametrize(("overlay", "obj"), BUILT_IN, ids=map(case_id, BUILT_IN))
+def test_built_in_object_matches_kubernetes_schema(overlay: str, obj: Object) -> None:
     kubernetes_validate = pytest.importorskip(
         "kubernetes_validate",
         reason=f"kubernetes-validate=={KUBERNETES_VERSION} is not installed (dev extra)",

@@ -124,3 +124,25 @@ def test_prometheus_rule_is_fresh() -> None:
         [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
     )
     assert check.returncode == 0, check.stdout
+
+
+def test_dev_runs_one_of_everything_and_prod_replicates() -> None:
+    def sizes(overlay: str) -> dict[str, int]:
+        objects = {(o["kind"], o["metadata"]["name"]): o for o in rendered(overlay)}
+        config = objects["Kafka", "apollo"]["spec"]["kafka"]["config"]
+        topics = [o for o in rendered(overlay) if o["kind"] == "KafkaTopic"]
+        return {
+            "kafka nodes": objects["KafkaNodePool", "dual-role"]["spec"]["replicas"],
+            "replication": config["default.replication.factor"],
+            "min in-sync": config["min.insync.replicas"],
+            "topic replicas": max(t["spec"]["replicas"] for t in topics),
+            "postgres": objects["Cluster", "apollo-archive"]["spec"]["instances"],
+            "gateways": objects["Deployment", "apollo-gateway"]["spec"]["replicas"],
+        }
+
+    assert sizes("dev") == dict.fromkeys(sizes("dev"), 1)
+    prod = sizes("prod")
+    assert prod["kafka nodes"] == prod["replication"] == prod["topic replicas"] == 3
+    assert prod["min in-sync"] == 2
+    assert prod["postgres"] == 3
+    assert prod["gateways"] == 2
