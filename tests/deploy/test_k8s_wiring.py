@@ -10,6 +10,7 @@ import tomllib
 import pytest
 from pydantic_settings import BaseSettings
 
+from services.cli.settings import CliSettings
 from services.eventlog.topics import ALL_TOPICS, TRAJECTORIES
 from services.gateway.settings import GatewaySettings
 from services.judge.settings import JUDGE_GROUP, JudgeSettings
@@ -29,7 +30,10 @@ SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
     "judge": (JudgeSettings, ModelBackendSettings),
     "gateway": (GatewaySettings,),
     "trainer": (TrainerSettings, ModelBackendSettings),
+    # `apollo judge run`: the CLI's connection settings, the judge's models for llm rules.
+    "rejudge": (CliSettings, ModelBackendSettings),
 }
+JOBS = {"trainer", "rejudge"}
 DEPLOYMENTS = of_kind("Deployment")
 
 
@@ -56,7 +60,7 @@ def env_names(container: Object) -> set[str]:
 
 
 def test_a_deployment_for_each_service() -> None:
-    assert {component(obj) for obj in DEPLOYMENTS} == set(SETTINGS) - {"trainer"}
+    assert {component(obj) for obj in DEPLOYMENTS} == set(SETTINGS) - JOBS
     for obj in DEPLOYMENTS:
         (container,) = obj["spec"]["template"]["spec"]["containers"]
         assert container["command"] == ["python", "-m", f"services.{component(obj)}"]
