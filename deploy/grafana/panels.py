@@ -6,9 +6,15 @@ PostgreSQL datasource reads: raw SQL, in code mode.
 
 import typing
 
-from grafana_foundation_sdk.builders import prometheus, table, timeseries
+from grafana_foundation_sdk.builders import common, prometheus, table, timeseries
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.cog import variants as cogvariants
+from grafana_foundation_sdk.models.common import (
+    LegendDisplayMode,
+    LegendPlacement,
+    SortOrder,
+    TooltipDisplayMode,
+)
 from grafana_foundation_sdk.models.dashboard import DataSourceRef
 
 # The uids the datasources get in provisioning/datasources/apollo.yml.
@@ -41,9 +47,25 @@ class Sql(cogbuilder.Builder[SqlQuery]):
         return self._query
 
 
+def _time_series(title: str, unit: str, datasource: DataSourceRef) -> timeseries.Panel:
+    """A half-width time series with a legend below and every series in its tooltip."""
+    legend = common.VizLegendOptions().display_mode(LegendDisplayMode.LIST)
+    tooltip = common.VizTooltipOptions().mode(TooltipDisplayMode.MULTI).sort(SortOrder.DESCENDING)
+    return (
+        timeseries.Panel()
+        .title(title)
+        .unit(unit)
+        .datasource(datasource)
+        .span(12)
+        .height(8)
+        .legend(legend.placement(LegendPlacement.BOTTOM).show_legend(True))
+        .tooltip(tooltip)
+    )
+
+
 def graph(title: str, unit: str, *series: tuple[str, str]) -> timeseries.Panel:
     """A time series of PromQL expressions, each given as (expression, legend)."""
-    panel = timeseries.Panel().title(title).unit(unit).datasource(PROMETHEUS).span(12).height(8)
+    panel = _time_series(title, unit, PROMETHEUS)
     for index, (expr, legend) in enumerate(series):
         query = prometheus.Dataquery().expr(expr).legend_format(legend).ref_id(chr(65 + index))
         panel.with_target(query.datasource(PROMETHEUS))
@@ -58,11 +80,11 @@ def archive_table(title: str, raw_sql: str) -> table.Panel:
         .datasource(ARCHIVE)
         .span(12)
         .height(8)
+        .show_header(True)
         .with_target(Sql(raw_sql, "table"))
     )
 
 
 def archive_graph(title: str, unit: str, raw_sql: str) -> timeseries.Panel:
     """A time series of one SQL query over the archive (columns `time`, then values)."""
-    panel = timeseries.Panel().title(title).unit(unit).datasource(ARCHIVE).span(12).height(8)
-    return panel.with_target(Sql(raw_sql, "time_series"))
+    return _time_series(title, unit, ARCHIVE).with_target(Sql(raw_sql, "time_series"))
