@@ -28,7 +28,7 @@ from transformers import (
 )
 
 from services.llm.call_grammar import CallConstraint, grammar_tokenizer
-from services.llm.model_files import GGUF_NAME, gguf_path
+from services.llm.model_files import GGUF_NAME, converted_cache_dir, gguf_path
 from services.llm.port import FatalBackendError
 from services.llm.text_tools import CALL_CLOSE
 
@@ -124,11 +124,6 @@ class _StopAfterText(StoppingCriteria):
         start = max(self._prompt_length, input_ids.shape[1] - _STOP_WINDOW_TOKENS)
         tails = self._tokenizer.batch_decode(input_ids[:, start:])
         return torch.tensor([self._text in tail for tail in tails], dtype=torch.bool)
-
-
-def converted_cache_dir(directory: Path) -> Path:
-    """Where the de-quantized transformers copy of the GGUF is kept."""
-    return directory / (Path(GGUF_NAME).stem + ".transformers")
 
 
 def _convert(directory: Path, cache: Path) -> None:

@@ -35,6 +35,11 @@ def gguf_path(directory: Path | None = None) -> Path:
     return (directory or models_dir()) / GGUF_NAME
 
 
+def converted_cache_dir(directory: Path) -> Path:
+    """Where the de-quantized transformers copy of the GGUF is kept."""
+    return directory / (Path(GGUF_NAME).stem + ".transformers")
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.llm.local_model import converted_cache_dir, load_local_model
-from services.llm.model_files import models_dir
+from services.llm.model_files import converted_cache_dir, models_dir
 from services.llm.text_tools import render_text_conversation
 from services.trainer.samples import Sample
 
@@ -147,7 +146,11 @@ def _labels(
 
 def load_sample_tokenizer(choice: str) -> SampleTokenizer:
     """`local` (the local model's tokenizer) or a directory holding a Hugging Face tokenizer."""
+    # Imported here so that commands which never tokenize (every other `apollo` command)
+    # start without loading torch and transformers.
     from transformers import AutoTokenizer
+
+    from services.llm.local_model import load_local_model
 
     if choice == LOCAL_TOKENIZER:
         cache = converted_cache_dir(models_dir())
