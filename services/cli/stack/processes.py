@@ -66,15 +66,28 @@ class ServiceRunner:
     def exited(self) -> bool:
         return self.process is not None and self.process.poll() is not None
 
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.process is None or self.process.poll() is not None:
+    def terminate(self) -> None:
+        """Ask the process to stop (SIGTERM), without waiting."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
+    def wait_stopped(self, timeout: float = 10.0) -> None:
+        """Wait for a terminated process; kill it when it takes longer than `timeout`."""
+        if self.process is None:
             return
-        self.process.terminate()
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def stop_together(runners: list[ServiceRunner]) -> None:
+    """Terminate every runner at once, then wait for each: they shut down in parallel."""
+    for runner in runners:
+        runner.terminate()
+    for runner in runners:
+        runner.wait_stopped()
 
 
 def health_ok(port: int) -> bool:

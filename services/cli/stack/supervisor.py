@@ -14,7 +14,7 @@ import structlog
 from services.cli.stack.broker import TansuBroker
 from services.cli.stack.home import ApolloHome
 from services.cli.stack.postgres import EmbeddedPostgres
-from services.cli.stack.processes import ServiceRunner, chosen_services
+from services.cli.stack.processes import ServiceRunner, chosen_services, stop_together
 from services.cli.stack.state import ServiceProcess, StackState
 from services.eventlog.admin import ensure_topics
 from services.eventlog.pg_archive import PgArchive
@@ -134,8 +134,10 @@ class Supervisor:
         if not failed:
             self.state.phase = "stopping"
             self.state.save(self.home.state_file)
-        for runner in reversed(self.runners):
-            runner.stop()
+        # The recorder stops last, so it archives what the others publish as they stop.
+        recorders = [runner for runner in self.runners if runner.name == "recorder"]
+        stop_together([runner for runner in self.runners if runner not in recorders])
+        stop_together(recorders)
         self.broker.stop()
         self.postgres.stop()
         if not failed:  # a failed start leaves its error for `apollo up` to report
