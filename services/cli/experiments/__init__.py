@@ -1,0 +1,1 @@
+"""Experiments that chain the whole loop (collect, judge, build, train, evaluate) into a report."""

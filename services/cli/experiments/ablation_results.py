@@ -1,0 +1,134 @@
+"""What an ablation measured, as plain values: the report and the plot are drawn from these."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict, dataclass, field
+
+from services.trainer.evaluation_report import ScoreSpread
+
+UNTRAINED_VARIANT = "untrained"
+
+
+@dataclass(frozen=True)
+class StudentScores:
+    """One student (a variant, or the untrained model) over its repeats.
+
+    Each repeat is one trained checkpoint (the untrained model has one) scored on every
+    held-out instance; a repeat's score is the mean over those instances.
+    """
+
+    variant: str
+    checkpoint_ids: tuple[str, ...]
+    final_by_repeat: tuple[float, ...]
+    best_by_repeat: tuple[float, ...]
+    null_action_rate: float
+
+    @property
+    def final(self) -> ScoreSpread:
+        """Mean ± sd of the final score over repeats."""
+        return ScoreSpread.of(list(self.final_by_repeat))
+
+    @property
+    def best(self) -> ScoreSpread:
+        """Mean ± sd of the best score over repeats."""
+        return ScoreSpread.of(list(self.best_by_repeat))
+
+
+@dataclass(frozen=True)
+class DatasetFacts:
+    """The dataset one variant trained on, and what its trajectories hold."""
+
+    variant: str
+    dataset_id: str
+    ruleset_version: str
+    trajectory_ids: tuple[str, ...]
+    samples: int
+    trained_turns: int
+    masked_turns: int
+    steps: int
+    guidance: int
+    mean_collection_score: float
+
+    @property
+    def mask_rate(self) -> float:
+        """Share of assistant turns the dataset does not train."""
+        total = self.trained_turns + self.masked_turns
+        return self.masked_turns / total if total else 0.0
+
+    @property
+    def intervention_rate(self) -> float:
+        """Guidance messages per 100 agent steps in its trajectories."""
+        return 100 * self.guidance / self.steps if self.steps else 0.0
+
+
+@dataclass(frozen=True)
+class RuleAgreement:
+    """One rule (or `all`) against the teacher's known deviations."""
+
+    rule_id: str
+    masked: int
+    true_positives: int
+    deviations: int
+
+    @property
+    def precision(self) -> float | None:
+        """Share of its masks that hit a deviation; None when it masked nothing."""
+        return self.true_positives / self.masked if self.masked else None
+
+    @property
+    def recall(self) -> float | None:
+        """Share of the deviations it masked; None when there were none."""
+        return self.true_positives / self.deviations if self.deviations else None
+
+
+@dataclass(frozen=True)
+class AnnotatorFacts:
+    """What the annotator did in the guided arm, from the times the gateway recorded."""
+
+    guided_trajectories: int
+    guidance: int
+    response_seconds: tuple[float, ...] = field(default=())
+
+    @property
+    def guidance_per_trajectory(self) -> float:
+        """Guidance messages per guided trajectory."""
+        return self.guidance / self.guided_trajectories if self.guided_trajectories else 0.0
+
+    @property
+    def median_response_seconds(self) -> float | None:
+        """Median time from the step guidance answered to the guidance."""
+        return statistics.median(self.response_seconds) if self.response_seconds else None
+
+
+@dataclass(frozen=True)
+class AblationResults:
+    """Everything one ablation measured."""
+
+    experiment: str
+    size: str
+    teacher: str
+    student_model: str
+    heldout: tuple[str, ...]
+    students: tuple[StudentScores, ...]
+    datasets: tuple[DatasetFacts, ...]
+    judge: tuple[RuleAgreement, ...]
+    annotator: AnnotatorFacts
+
+    def student(self, variant: str) -> StudentScores:
+        """The scores of one variant (or `untrained`)."""
+        return next(s for s in self.students if s.variant == variant)
+
+    def as_json(self) -> dict:
+        """A JSON-ready dict of every measured value (derived rates included)."""
+        data = asdict(self)
+        for row, facts in zip(data["students"], self.students, strict=True):
+            row["final"] = asdict(facts.final)
+            row["best"] = asdict(facts.best)
+        for row, facts in zip(data["datasets"], self.datasets, strict=True):
+            row["mask_rate"] = facts.mask_rate
+            row["intervention_rate"] = facts.intervention_rate
+        for row, facts in zip(data["judge"], self.judge, strict=True):
+            row["precision"] = facts.precision
+            row["recall"] = facts.recall
+        return data
