@@ -1,4 +1,4 @@
-"""What an ablation runs: the instances, the two collection arms, the 2×2 variants and sizes.
+"""What an ablation runs: the instances, the two collection arms, the 2x2 variants and sizes.
 
 The paper's ablation crosses human guidance (collect with or without the annotator) with the
 action filter (train on every turn, or only on the turns the judge keeps). Every run of an
@@ -29,7 +29,7 @@ class Arm(StrEnum):
 
 @dataclass(frozen=True)
 class Variant:
-    """One cell of the 2×2: trained on guided or unguided trajectories, filtered or not."""
+    """One cell of the 2x2: trained on guided or unguided trajectories, filtered or not."""
 
     human: bool
     filtered: bool

@@ -1,4 +1,4 @@
-"""The ablation's report: the 2×2 table, relative changes, datasets, judge and annotator facts."""
+"""The ablation's report: the 2x2 table, relative changes, datasets, judge and annotator facts."""
 
 from __future__ import annotations
 
@@ -149,9 +149,8 @@ def _lineage_section(results: AblationResults) -> list[str]:
             if facts
             else "the base model"
         )
-        lines.append(
-            f"- **{student.variant}**: checkpoints {', '.join(student.checkpoint_ids)} from {source}"
-        )
+        checkpoints = ", ".join(student.checkpoint_ids)
+        lines.append(f"- **{student.variant}**: checkpoints {checkpoints} from {source}")
     return [*lines, ""]
 
 
