@@ -16,6 +16,7 @@ the judge is measured against. The judge never reads the labels.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,6 @@ from services.tasks.teacher_mistakes import (
     is_waiting_run,
     rewrite,
 )
-from services.trajectory.canonical import canonical_json
 from services.trajectory.state import FINISH_TOOL, Trajectory, next_step_index
 
 TEACHER_BACKEND = "teacher"
@@ -206,12 +206,19 @@ def deviations(state: Trajectory) -> dict[int, Mistake]:
         recorded.setdefault(step.index, step.action.action_proposed.tool_call)
     for index, made in enumerate(calls):
         actual = recorded.get(index)
-        if actual is not None and (actual.name, actual.arguments_json) != (
+        if actual is not None and (actual.name, _arguments(actual)) != (
             made.call.tool,
-            canonical_json(dict(made.call.arguments)),
+            made.call.arguments,
         ):
             raise BadTeacher(
                 f"step {index} of {state.trajectory_id} called {actual.name}, "
                 f"not the simulated teacher's {made.call.tool}"
             )
     return {index: made.mistake for index, made in enumerate(calls) if made.mistake is not None}
+
+
+def _arguments(call: pb.ToolCall) -> object:
+    try:
+        return json.loads(call.arguments_json)
+    except json.JSONDecodeError:
+        return None
