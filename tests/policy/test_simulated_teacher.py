@@ -8,6 +8,7 @@ import pytest
 from log_book import LogBook
 
 from apollo.v1 import events_pb2 as pb
+from services.cli.run_commands import outcome
 from services.policy.backends import Backends
 from services.tasks.packs import TaskCatalog, ToolCallSpec
 from services.tasks.starting import BadPolicy, started_event
@@ -185,3 +186,11 @@ def test_bad_teacher_labels_are_refused_at_the_start() -> None:
         )
     with pytest.raises(BadPolicy, match="teacher:simulated"):
         started_event(DEDUP, "teacher:gpt", started_by="t", service="t")
+
+
+def test_a_runs_outcome_names_the_simulated_teacher_and_its_deviations() -> None:
+    book = teacher_book(TeacherConfig(rate=1.0, mistakes=frozenset({Mistake.WRONG_PATH})))
+    teach(book, guidance_before={2}, steps=3)
+    result = outcome(fold(book.events))
+    assert result["policy"] == "teacher:simulated"
+    assert result["teacher_deviations"] == {"0": "wrong_path", "1": "wrong_path"}
