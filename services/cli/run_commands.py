@@ -20,6 +20,7 @@ from services.cli.stack.home import ApolloHome
 from services.eventlog.bus import KafkaBus
 from services.eventlog.tail import tail_trajectory
 from services.gateway.users import Role
+from services.llm.backend_pool import spec_string
 from services.tasks.packs import TaskCatalog, TaskPack, TaskPackError
 from services.tasks.starting import (
     DEFAULT_SUMMARY_THRESHOLD,
@@ -27,6 +28,8 @@ from services.tasks.starting import (
     BadPolicy,
     started_event,
 )
+from services.tasks.teacher import TEACHER_BACKEND, BadTeacher, TeacherConfig, deviations
+from services.tasks.teacher_mistakes import Mistake
 from services.trajectory import Trajectory, apply, fold
 from services.trajectory.digest_check import check_digests
 
@@ -37,8 +40,10 @@ trajectory_app = typer.Typer(help="Inspect recorded trajectories.", no_args_is_h
 def outcome(state: Trajectory) -> dict:
     """The final line of `apollo run --wait`."""
     delivered = set(state.delivered_guidance_ids)
-    return {
+    policy = state.started.trajectory_started.policy if state.started else None
+    result = {
         "trajectory_id": state.trajectory_id,
+        "policy": spec_string(policy) if policy else "",
         "status": state.status.value,
         "steps": len(state.steps),
         "score": state.final_score if state.final_score is not None else state.best_score,
@@ -46,6 +51,15 @@ def outcome(state: Trajectory) -> dict:
         "guidance_submitted": len(state.guidance),
         "guidance_delivered": len([g for g in state.guidance if g.event_id in delivered]),
     }
+    if policy is not None and policy.backend == TEACHER_BACKEND:
+        # What it got wrong on purpose, by step: the ground truth to measure the judge by.
+        try:
+            made = deviations(state)
+        except BadTeacher as error:
+            result["teacher_deviations_error"] = str(error)
+        else:
+            result["teacher_deviations"] = {str(step): kind.value for step, kind in made.items()}
+    return result
 
 
 async def follow_trajectory(
@@ -123,6 +137,15 @@ def run(
     annotator: str = typer.Option(
         "none", help="'simulated': send the task's hints when drift signals fire (needs --wait)."
     ),
+    teacher_rate: float = typer.Option(
+        0.2, min=0.0, max=1.0, help="teacher:simulated: chance of a mistake before each step."
+    ),
+    teacher_seed: int = typer.Option(0, help="teacher:simulated: the seed of its mistakes."),
+    teacher_mistakes: str = typer.Option(
+        "",
+        help=f"teacher:simulated: the mistakes it may make, comma-separated, of "
+        f"{', '.join(Mistake)} (default: all).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
 ) -> None:
     """Start a trajectory; print its id, or with --wait how it ended."""
@@ -132,6 +155,11 @@ def run(
         raise typer.BadParameter(str(error), param_hint="--task") from error
     if annotator not in ("none", "simulated"):
         raise typer.BadParameter("use none or simulated", param_hint="--annotator")
+    labels = (
+        _teacher_labels(teacher_rate, teacher_seed, teacher_mistakes)
+        if policy.partition(":")[0] == TEACHER_BACKEND
+        else {}
+    )
     if CliSettings().token:
         # An annotator's (admin's) start goes through the gateway, which records who started it.
         request = cpb.StartTrajectoryRequest(
@@ -139,10 +167,11 @@ def run(
             policy=policy,
             budgets=pb.Budgets(max_steps=max_steps or 0),
             summary_threshold_tokens=summary_threshold,
+            labels=labels,
         )
         trajectory_id = start_through_gateway(request)
     else:
-        trajectory_id = _publish_start(pack, policy, max_steps, summary_threshold)
+        trajectory_id = _publish_start(pack, policy, max_steps, summary_threshold, labels)
     if not as_json and not wait:
         console.print(f"started {task} with {policy}")
     if not wait:
@@ -151,7 +180,18 @@ def run(
     typer.echo(json.dumps(follow_run(pack, trajectory_id, as_json, annotator == "simulated")))
 
 
-def _publish_start(pack: TaskPack, policy: str, max_steps: int | None, threshold: int) -> str:
+def _teacher_labels(rate: float, seed: int, mistakes: str) -> dict[str, str]:
+    try:
+        named = [Mistake(name.strip()) for name in mistakes.split(",") if name.strip()]
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--teacher-mistakes") from error
+    config = TeacherConfig(seed, rate, frozenset(named or Mistake))
+    return config.labels()
+
+
+def _publish_start(
+    pack: TaskPack, policy: str, max_steps: int | None, threshold: int, labels: dict[str, str]
+) -> str:
     """The stack operator's start: TrajectoryStarted straight onto the log; its id."""
     try:
         started = started_event(
@@ -161,6 +201,7 @@ def _publish_start(pack: TaskPack, policy: str, max_steps: int | None, threshold
             service="cli",
             budgets=pb.Budgets(max_steps=max_steps or 0),
             summary_threshold=threshold,
+            labels=labels,
         )
     except BadPolicy as error:
         raise typer.BadParameter(str(error), param_hint="--policy") from error

@@ -1,12 +1,14 @@
-"""How far a ruleset's mask verdicts agree with annotators' labels, or with another judge:
-precision, recall and Cohen's kappa, per rule and overall (pure; mask is the positive class)."""
+"""How far a ruleset's mask verdicts agree with annotators' labels, another judge, or a
+simulated teacher's known deviations: precision, recall and Cohen's kappa, per rule and
+overall (pure; mask is the positive class)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from apollo.v1 import events_pb2 as pb
+from services.eventlog.verdict_model import VerdictRow
 
 OVERALL = "(overall)"
 
@@ -125,3 +127,34 @@ def _agreements(
 ) -> list[Agreement]:
     overall = compare(OVERALL, mask_map(predicted), reference_for(None))
     return [overall, *(compare(r, mask_map(predicted, r), reference_for(r)) for r in rule_ids)]
+
+
+def row_masks(rows: Iterable[VerdictRow], rule_id: str | None = None) -> dict[str, bool]:
+    """`mask_map` over the verdict read model's rows."""
+    return {
+        row.action_id: row.masked and (rule_id is None or rule_id in row.rule_ids) for row in rows
+    }
+
+
+def against_deviations(
+    rows: Sequence[VerdictRow], deviant: Mapping[str, Collection[int]]
+) -> list[Agreement]:
+    """One ruleset version's verdict rows against known deviations (a simulated teacher's
+    deviant step indices, by trajectory id): overall, then per rule."""
+    truth = {row.action_id: row.step_index in deviant.get(row.trajectory_id, ()) for row in rows}
+    rule_ids = sorted({rule_id for row in rows for rule_id in row.rule_ids})
+    overall = compare(OVERALL, row_masks(rows), truth)
+    return [overall, *(compare(r, row_masks(rows, r), truth) for r in rule_ids)]
+
+
+def recall_by_kind(
+    rows: Sequence[VerdictRow], kinds: Mapping[str, Mapping[int, str]]
+) -> dict[str, float]:
+    """Of the deviant actions of each kind (step index -> kind, by trajectory id), the share
+    the ruleset masks: which mistakes the judge sees."""
+    masked_of: dict[str, list[bool]] = {}
+    for row in rows:
+        kind = kinds.get(row.trajectory_id, {}).get(row.step_index)
+        if kind is not None:
+            masked_of.setdefault(kind, []).append(row.masked)
+    return {kind: sum(masks) / len(masks) for kind, masks in sorted(masked_of.items())}

@@ -10,8 +10,8 @@ from services.llm.settings import model_backend_settings
 
 
 def backend_from_spec(spec: str, **options: Any) -> ModelBackend:
-    """Build a backend from "local", "local:CHECKPOINT_DIR", "scripted:NAME", "anthropic:MODEL"
-    or "openai:MODEL".
+    """Build a backend from "local", "local:CHECKPOINT_DIR", "scripted:NAME",
+    "teacher:simulated", "anthropic:MODEL" or "openai:MODEL".
 
     Options go to the backend's constructor (e.g. `calls=` for scripted, `base_url=`,
     `api_key=`); keys and endpoints not given come from ModelBackendSettings.
@@ -26,12 +26,13 @@ def backend_from_spec(spec: str, **options: Any) -> ModelBackend:
             # `local:DIR`: a transformers model directory, e.g. a checkpoint of `apollo train`.
             options.setdefault("model_dir", Path(model).expanduser())
         return LocalBackend(**options)
-    if kind == "scripted":
+    if kind in ("scripted", "teacher"):
         from services.llm.scripted import ScriptedBackend
 
         if "calls" not in options:
             raise FatalBackendError(f"{spec!r} needs calls=[ScriptedCall(...), ...] to replay")
-        return ScriptedBackend(name=model or "scripted", **options)
+        # `teacher:simulated`: the simulated teacher's calls, worked out by the policy.
+        return ScriptedBackend(name=model or kind, backend=kind, **options)
     if not model:
         raise FatalBackendError(f"backend spec {spec!r} names no model; write {kind}:MODEL")
     if kind == "anthropic":
@@ -50,5 +51,5 @@ def backend_from_spec(spec: str, **options: Any) -> ModelBackend:
         return OpenAIBackend(model=model, **options)
     raise FatalBackendError(
         f"unknown backend {kind!r} in {spec!r}; use local, local:DIR, scripted:NAME, "
-        "anthropic:MODEL or openai:MODEL"
+        "teacher:simulated, anthropic:MODEL or openai:MODEL"
     )

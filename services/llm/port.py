@@ -42,7 +42,7 @@ __all__ = [
 class ModelSpecData:
     """Which backend kind serves which model, as recorded in ActionProposed.model."""
 
-    backend: str  # "anthropic" | "openai" | "local" | "scripted"
+    backend: str  # "anthropic" | "openai" | "local" | "scripted" | "teacher"
     model: str
 
     def to_proto(self, sampling: SamplingParams | None = None) -> pb.ModelSpec:

@@ -21,6 +21,9 @@ from services.llm.port import (
 from services.trajectory.canonical import canonical_json
 from services.trajectory.state import FINISH_TOOL
 
+# Backends that replay calls worked out elsewhere: they write no prose (no summaries).
+REPLAYING_BACKENDS = frozenset({"scripted", "teacher"})
+
 
 @dataclass(frozen=True)
 class ScriptedCall:
@@ -33,11 +36,18 @@ class ScriptedCall:
 class ScriptedBackend:
     """Answers the n-th complete() with the n-th scripted call, then with `finish` forever."""
 
-    def __init__(self, calls: Sequence[ScriptedCall], name: str = "scripted", start: int = 0):
-        # `start` lets a restarted policy resume a trajectory at the step it had reached.
+    def __init__(
+        self,
+        calls: Sequence[ScriptedCall],
+        name: str = "scripted",
+        start: int = 0,
+        backend: str = "scripted",
+    ):
+        # `start` lets a restarted policy resume a trajectory at the step it had reached;
+        # `backend` names who wrote the calls (the simulated teacher replays its own).
         self._calls = tuple(calls)
         self._next = start
-        self._spec = ModelSpecData(backend="scripted", model=name)
+        self._spec = ModelSpecData(backend=backend, model=name)
 
     @property
     def spec(self) -> ModelSpecData:

@@ -1,11 +1,13 @@
-"""Model backends by trajectory: the shared pool, and a fresh backend per step for scripts."""
+"""Model backends by trajectory: the shared pool, and a fresh backend per step for replays."""
 
 from __future__ import annotations
 
-from apollo.v1 import events_pb2 as pb
 from services.llm import backend_from_spec
 from services.llm.backend_pool import BackendFactory, BackendPool, Lease, spec_string
+from services.llm.scripted import ScriptedCall
 from services.policy.scripts import script_of
+from services.tasks.teacher import TEACHER_BACKEND, teacher_calls
+from services.trajectory.state import Trajectory
 
 
 class Backends:
@@ -14,10 +16,17 @@ class Backends:
     def __init__(self, concurrency: int, factory: BackendFactory = backend_from_spec) -> None:
         self._pool = BackendPool(concurrency, factory)
 
-    def lease(self, started: pb.TrajectoryStarted, step_index: int) -> Lease:
-        """The backend of a trajectory's policy for `step_index` (raises FatalBackendError)."""
+    def lease(self, state: Trajectory, step_index: int) -> Lease:
+        """The backend of a started trajectory's policy for `step_index` (raises
+        FatalBackendError, or BadScript for malformed calls or teacher labels)."""
+        started = state.started.trajectory_started
         spec = spec_string(started.policy)
+        # A replay is positional: starting at the step makes a restart resume it exactly.
         if started.policy.backend == "scripted":
-            # A script is positional: starting at the step makes a restart resume it exactly.
             return self._pool.fresh_lease(spec, calls=script_of(started), start=step_index)
+        if started.policy.backend == TEACHER_BACKEND:
+            # The teacher's calls so far follow from the log: where guidance was delivered.
+            made = teacher_calls(state)
+            calls = [ScriptedCall(teacher.call.tool, teacher.call.arguments) for teacher in made]
+            return self._pool.fresh_lease(spec, calls=calls, start=step_index)
         return self._pool.lease(spec)

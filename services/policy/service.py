@@ -125,7 +125,7 @@ class PolicyService:
             return
         try:
             upcoming = render_next_prompt(state)
-            lease = self._backends.lease(state.started.trajectory_started, upcoming.step_index)
+            lease = self._backends.lease(state, upcoming.step_index)
         except (RenderError, BadScript, BackendError) as error:
             log.error("cannot take turn", trajectory_id=trajectory_id, error=str(error))
             return

@@ -18,6 +18,7 @@ from services.eventlog.topics import TRAJECTORIES
 from services.llm import backend_from_spec
 from services.llm.backend_pool import BackendFactory, BackendPool, spec_string
 from services.llm.port import BackendError, SamplingParams
+from services.llm.scripted import REPLAYING_BACKENDS
 from services.summarizer import metrics
 from services.summarizer.handlers import ROUTES
 from services.summarizer.settings import SummarizerSettings
@@ -31,8 +32,6 @@ from services.trajectory.tracker import TrajectoryTracker
 log = structlog.get_logger(__name__)
 
 SERVICE = "summarizer"
-# A script replays tool calls and cannot write prose: its snapshot is built from the log.
-SCRIPTED = "scripted"
 
 
 class SummarizerService:
@@ -106,7 +105,8 @@ class SummarizerService:
             ),
         )
         answer = ""
-        if not spec.startswith(SCRIPTED):
+        # A replaying backend cannot write prose: its snapshot is built from the log.
+        if spec.partition(":")[0] not in REPLAYING_BACKENDS:
             answer = await self._call(spec, prompt, body)
             if answer is None:
                 return

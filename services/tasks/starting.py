@@ -7,12 +7,16 @@ from collections.abc import Mapping, Sequence
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.events import new_event, new_event_id
 from services.tasks.packs import TaskPack
+from services.tasks.teacher import TEACHER_BACKEND, BadTeacher, TeacherConfig
 from services.tasks.tool_args import tool_specs
 from services.trajectory.canonical import canonical_json
 from services.trajectory.prompt_layout import TEMPLATE_VERSION
 
-BACKENDS = ("scripted", "local", "anthropic", "openai")
-POLICY_SPECS = "scripted:reference, local, local:CHECKPOINT_DIR, anthropic:MODEL or openai:MODEL"
+BACKENDS = ("scripted", "teacher", "local", "anthropic", "openai")
+POLICY_SPECS = (
+    "scripted:reference, teacher:simulated, local, local:CHECKPOINT_DIR, anthropic:MODEL "
+    "or openai:MODEL"
+)
 DEFAULT_SUMMARY_THRESHOLD = 100_000
 CONTEXT_WINDOW_TOKENS = 128_000
 
@@ -27,11 +31,20 @@ def _model_spec(policy: str) -> pb.ModelSpec:
         raise BadPolicy(f"{policy!r}: use {POLICY_SPECS}")
     if backend == "scripted" and model != "reference":
         raise BadPolicy("the only script is scripted:reference")
+    if backend == "teacher" and model != "simulated":
+        raise BadPolicy("the only teacher without a model is teacher:simulated")
     return pb.ModelSpec(
         backend=backend,
         model=model,
         sampling=pb.SamplingParams(temperature=1.0, top_p=1.0, max_tokens=8192),
     )
+
+
+def _check_teacher(labels: Mapping[str, str]) -> None:
+    try:
+        TeacherConfig.from_labels(labels)
+    except BadTeacher as error:
+        raise BadPolicy(str(error)) from error
 
 
 def _budgets(pack: TaskPack, overrides: pb.Budgets | None) -> pb.Budgets:
@@ -68,7 +81,8 @@ def started_event(
 
     `budgets` overrides the pack's; a zero field keeps the pack's own. A scripted policy
     carries `script`, (tool, arguments) calls, in `scripted_calls`; without one, the pack's
-    reference solution. Raises `BadPolicy`.
+    reference solution, which the simulated teacher follows too (its mistakes are drawn
+    from its `labels`, see services/tasks/teacher.py). Raises `BadPolicy`.
     """
     body = pb.TrajectoryStarted(
         task_id=pack.id,
@@ -83,7 +97,9 @@ def started_event(
         labels=labels or {},
         prompt_template_version=TEMPLATE_VERSION,
     )
-    if body.policy.backend == "scripted":
+    if body.policy.backend == TEACHER_BACKEND:
+        _check_teacher(body.labels)
+    if body.policy.backend in ("scripted", TEACHER_BACKEND):
         if script is None:
             script = [(step.tool, dict(step.arguments)) for step in pack.reference()]
         body.scripted_calls.extend(scripted_calls(script))
