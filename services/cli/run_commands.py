@@ -98,21 +98,31 @@ def _progress_line(state: Trajectory) -> str:
     )
 
 
-async def _follow_to_end(
-    kafka: str, trajectory_id: str, quiet: bool, annotator: SimulatedAnnotator | None
-) -> dict:
+async def follow_steered(
+    kafka: str,
+    trajectory_id: str,
+    progress: Progress | None,
+    annotator: SimulatedAnnotator | None,
+) -> Trajectory:
+    """`follow_trajectory` while `annotator` (if any) steers the trajectory."""
     watching = asyncio.create_task(annotator.run()) if annotator else None
     try:
-        if quiet:
-            return outcome(await follow_trajectory(kafka, trajectory_id, None))
-        columns = (SpinnerColumn(), TextColumn("{task.description}"))
-        with Progress(*columns, console=console, transient=True) as progress:
-            return outcome(await follow_trajectory(kafka, trajectory_id, progress))
+        return await follow_trajectory(kafka, trajectory_id, progress)
     finally:
         if watching is not None:
             watching.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watching
+
+
+async def _follow_to_end(
+    kafka: str, trajectory_id: str, quiet: bool, annotator: SimulatedAnnotator | None
+) -> dict:
+    if quiet:
+        return outcome(await follow_steered(kafka, trajectory_id, None, annotator))
+    columns = (SpinnerColumn(), TextColumn("{task.description}"))
+    with Progress(*columns, console=console, transient=True) as progress:
+        return outcome(await follow_steered(kafka, trajectory_id, progress, annotator))
 
 
 def _simulated_annotator(pack: TaskPack, trajectory_id: str) -> SimulatedAnnotator:
