@@ -12,9 +12,9 @@ from services.cli.experiments.ablation_results import (
     AblationResults,
     AnnotatorFacts,
     DatasetFacts,
-    RuleAgreement,
     StudentScores,
 )
+from services.judge.agreement import Agreement
 
 
 def student(variant: str, finals: tuple[float, ...], null_rate: float = 0.1) -> StudentScores:
@@ -58,7 +58,8 @@ def results() -> AblationResults:
             dataset("filter", 9, 0),
             dataset("neither", 0, 0),
         ),
-        judge=(RuleAgreement("polling-loop", 4, 3, 10), RuleAgreement("sleep-twice", 0, 0, 10)),
+        judge=(Agreement("polling-loop", 3, 1, 7, 29), Agreement("sleep-twice", 0, 0, 10, 30)),
+        judge_recall_by_mistake={"polling_loop": 0.5},
         annotator=AnnotatorFacts(guided_trajectories=2, guidance=4, response_seconds=(1.0, 3.0)),
     )
 
@@ -84,6 +85,7 @@ def test_the_report_has_the_two_by_two_table_changes_rates_and_lineage() -> None
     assert "| human+filter | ds-human+filter | 2 | 14 | 24 | 0.20 | 10.0 | 62.5 |" in report
     assert "| polling-loop | 4 | 3 | 0.75 | 0.30 |" in report
     assert "| sleep-twice | 0 | 0 | - | 0.00 |" in report
+    assert "| polling_loop | 0.50 |" in report
     assert "4 guidance messages over 2 guided trajectories (2.0 each)" in report
     assert "2.0 s" in report
     assert "**simulated**" in report

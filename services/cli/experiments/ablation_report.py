@@ -112,15 +112,18 @@ def _datasets_section(results: AblationResults) -> list[str]:
 
 def _judge_section(results: AblationResults) -> list[str]:
     rows = [
-        [rule.rule_id, rule.masked, rule.true_positives, _rate(rule.precision), _rate(rule.recall)]
-        for rule in results.judge
+        [a.name, a.true_masks + a.false_masks, a.true_masks, _rate(a.precision), _rate(a.recall)]
+        for a in results.judge
     ]
+    kinds = [[kind, f"{share:.2f}"] for kind, share in results.judge_recall_by_mistake.items()]
     return [
         "## The judge against the teacher's known deviations",
         "",
         "Recall is over every deviation the teacher made; a rule can only recall what it can see.",
         "",
         *_table(["rule", "masked", "on a deviation", "precision", "recall"], rows),
+        "",
+        *_table(["mistake", "share masked"], kinds),
         "",
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import asdict, dataclass, field
 
+from services.judge.agreement import Agreement
 from services.trainer.evaluation_report import ScoreSpread
 
 UNTRAINED_VARIANT = "untrained"
@@ -63,26 +64,6 @@ class DatasetFacts:
 
 
 @dataclass(frozen=True)
-class RuleAgreement:
-    """One rule (or `all`) against the teacher's known deviations."""
-
-    rule_id: str
-    masked: int
-    true_positives: int
-    deviations: int
-
-    @property
-    def precision(self) -> float | None:
-        """Share of its masks that hit a deviation; None when it masked nothing."""
-        return self.true_positives / self.masked if self.masked else None
-
-    @property
-    def recall(self) -> float | None:
-        """Share of the deviations it masked; None when there were none."""
-        return self.true_positives / self.deviations if self.deviations else None
-
-
-@dataclass(frozen=True)
 class AnnotatorFacts:
     """What the annotator did in the guided arm, from the times the gateway recorded."""
 
@@ -112,7 +93,10 @@ class AblationResults:
     heldout: tuple[str, ...]
     students: tuple[StudentScores, ...]
     datasets: tuple[DatasetFacts, ...]
-    judge: tuple[RuleAgreement, ...]
+    # The default ruleset against the teacher's known deviations: overall, then per rule.
+    judge: tuple[Agreement, ...]
+    # Of the deviations of each kind of mistake, the share the ruleset masks.
+    judge_recall_by_mistake: dict[str, float]
     annotator: AnnotatorFacts
 
     def student(self, variant: str) -> StudentScores:
