@@ -20,6 +20,7 @@ from services.cli.stack.home import ApolloHome
 from services.eventlog.bus import KafkaBus
 from services.eventlog.tail import tail_trajectory
 from services.gateway.users import Role
+from services.tasks.families import MAX_SEED, SPLIT_RULE
 from services.tasks.packs import TaskCatalog, TaskPack, TaskPackError
 from services.tasks.starting import (
     DEFAULT_SUMMARY_THRESHOLD,
@@ -114,6 +115,9 @@ def _simulated_annotator(pack: TaskPack, trajectory_id: str) -> SimulatedAnnotat
 
 def run(
     task: str = typer.Option(..., "--task", help="Task pack id (see `apollo tasks`)."),
+    seed: int = typer.Option(
+        0, min=0, max=MAX_SEED, help=f"The task family's instance ({SPLIT_RULE})."
+    ),
     policy: str = typer.Option("local", help=f"{POLICY_SPECS}."),
     max_steps: int | None = typer.Option(None, min=1, help="Step budget (default: the task's)."),
     summary_threshold: int = typer.Option(
@@ -139,19 +143,22 @@ def run(
             policy=policy,
             budgets=pb.Budgets(max_steps=max_steps or 0),
             summary_threshold_tokens=summary_threshold,
+            task_seed=seed,
         )
         trajectory_id = start_through_gateway(request)
     else:
-        trajectory_id = _publish_start(pack, policy, max_steps, summary_threshold)
+        trajectory_id = _publish_start(pack, seed, policy, max_steps, summary_threshold)
     if not as_json and not wait:
-        console.print(f"started {task} with {policy}")
+        console.print(f"started {task} seed {seed} with {policy}")
     if not wait:
         typer.echo(json.dumps({"trajectory_id": trajectory_id}) if as_json else trajectory_id)
         return
     typer.echo(json.dumps(follow_run(pack, trajectory_id, as_json, annotator == "simulated")))
 
 
-def _publish_start(pack: TaskPack, policy: str, max_steps: int | None, threshold: int) -> str:
+def _publish_start(
+    pack: TaskPack, seed: int, policy: str, max_steps: int | None, threshold: int
+) -> str:
     """The stack operator's start: TrajectoryStarted straight onto the log; its id."""
     try:
         started = started_event(
@@ -161,6 +168,7 @@ def _publish_start(pack: TaskPack, policy: str, max_steps: int | None, threshold
             service="cli",
             budgets=pb.Budgets(max_steps=max_steps or 0),
             summary_threshold=threshold,
+            seed=seed,
         )
     except BadPolicy as error:
         raise typer.BadParameter(str(error), param_hint="--policy") from error

@@ -63,12 +63,13 @@ def started_event(
     summary_threshold: int = DEFAULT_SUMMARY_THRESHOLD,
     labels: Mapping[str, str] | None = None,
     script: Sequence[tuple[str, dict]] | None = None,
+    seed: int = 0,
 ) -> pb.Event:
     """A new trajectory's TrajectoryStarted: task, tools and budgets from the pack.
 
     `budgets` overrides the pack's; a zero field keeps the pack's own. A scripted policy
     carries `script`, (tool, arguments) calls, in `scripted_calls`; without one, the pack's
-    reference solution. Raises `BadPolicy`.
+    reference solution. `seed` names the task family's instance. Raises `BadPolicy`.
     """
     body = pb.TrajectoryStarted(
         task_id=pack.id,
@@ -82,6 +83,7 @@ def started_event(
         started_by=started_by,
         labels=labels or {},
         prompt_template_version=TEMPLATE_VERSION,
+        task_seed=seed,
     )
     if body.policy.backend == "scripted":
         if script is None:
