@@ -146,8 +146,9 @@ class TaskInstance:
         """The generated (workspace, hidden) files, by relative path; none for a static pack."""
         if not self.pack.is_family:
             return {}, {}
+        generate = self.pack.generator
         try:
-            workspace, hidden = self.pack.generator(self.seed)
+            workspace, hidden = generate(self.seed)
             return dict(workspace), dict(hidden)
         except Exception as error:
             raise TaskPackError(f"task {self.pack.id} seed {self.seed}: {error}") from error
