@@ -26,7 +26,7 @@ from apollo.v1 import events_pb2 as apollo_dot_v1_dot_events__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x61pollo/v1/control.proto\x12\tapollo.v1\x1a\x16\x61pollo/v1/events.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb8\x02\n\x11TrajectorySummary\x12\x15\n\rtrajectory_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.apollo.v1.TrajectoryStatus\x12\r\n\x05steps\x18\x04 \x01(\r\x12\x16\n\x0eguidance_count\x18\x05 \x01(\r\x12.\n\nstarted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10last_activity_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x0b\x66inal_score\x18\x08 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\x0fneeds_attention\x18\t \x01(\x08\x42\x0e\n\x0c_final_score\"\xee\x01\n\x16StartTrajectoryRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06policy\x18\x02 \x01(\t\x12#\n\x07\x62udgets\x18\x03 \x01(\x0b\x32\x12.apollo.v1.Budgets\x12 \n\x18summary_threshold_tokens\x18\x04 \x01(\r\x12=\n\x06labels\x18\x05 \x03(\x0b\x32-.apollo.v1.StartTrajectoryRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"0\n\x17StartTrajectoryResponse\x12\x15\n\rtrajectory_id\x18\x01 \x01(\t\"@\n\x17\x43\x61ncelTrajectoryRequest\x12\x15\n\rtrajectory_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\",\n\x18\x43\x61ncelTrajectoryResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\"U\n\x17ListTrajectoriesRequest\x12\r\n\x05limit\x18\x01 \x01(\r\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.apollo.v1.TrajectoryStatus\"N\n\x18ListTrajectoriesResponse\x12\x32\n\x0ctrajectories\x18\x01 \x03(\x0b\x32\x1c.apollo.v1.TrajectorySummary\"-\n\x14GetTrajectoryRequest\x12\x15\n\rtrajectory_id\x18\x01 \x01(\t\"h\n\x15GetTrajectoryResponse\x12-\n\x07summary\x18\x01 \x01(\x0b\x32\x1c.apollo.v1.TrajectorySummary\x12 \n\x06\x65vents\x18\x02 \x03(\x0b\x32\x10.apollo.v1.Event\"G\n\x16WatchTrajectoryRequest\x12\x15\n\rtrajectory_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_event_id\x18\x02 \x01(\t\":\n\x17WatchTrajectoryResponse\x12\x1f\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x10.apollo.v1.Event\"w\n\x15SubmitGuidanceRequest\x12\x15\n\rtrajectory_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12%\n\x04kind\x18\x03 \x01(\x0e\x32\x17.apollo.v1.GuidanceKind\x12\x12\n\nflag_steps\x18\x04 \x03(\r\"*\n\x16SubmitGuidanceResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t*\xb3\x01\n\x10TrajectoryStatus\x12!\n\x1dTRAJECTORY_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19TRAJECTORY_STATUS_RUNNING\x10\x01\x12\x1e\n\x1aTRAJECTORY_STATUS_FINISHED\x10\x02\x12\x1c\n\x18TRAJECTORY_STATUS_FAILED\x10\x03\x12\x1f\n\x1bTRAJECTORY_STATUS_CANCELLED\x10\x04\x32\xab\x04\n\x0e\x43ontrolService\x12X\n\x0fStartTrajectory\x12!.apollo.v1.StartTrajectoryRequest\x1a\".apollo.v1.StartTrajectoryResponse\x12[\n\x10\x43\x61ncelTrajectory\x12\".apollo.v1.CancelTrajectoryRequest\x1a#.apollo.v1.CancelTrajectoryResponse\x12[\n\x10ListTrajectories\x12\".apollo.v1.ListTrajectoriesRequest\x1a#.apollo.v1.ListTrajectoriesResponse\x12R\n\rGetTrajectory\x12\x1f.apollo.v1.GetTrajectoryRequest\x1a .apollo.v1.GetTrajectoryResponse\x12Z\n\x0fWatchTrajectory\x12!.apollo.v1.WatchTrajectoryRequest\x1a\".apollo.v1.WatchTrajectoryResponse0\x01\x12U\n\x0eSubmitGuidance\x12 .apollo.v1.SubmitGuidanceRequest\x1a!.apollo.v1.SubmitGuidanceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x61pollo/v1/control.proto\x12\tapollo.v1\x1a\x16\x61pollo/v1/events.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb8\x02\n\x11TrajectorySummary\x12\x15\n\rtrajectory_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12+\n\x06status\x18\x03 \x01(\x0e\x32\x1b.apollo.v1.TrajectoryStatus\x12\r\n\x05steps\x18\x04 \x01(\r\x12\x16\n\x0eguidance_count\x18\x05 \x01(\r\x12.\n\nstarted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10last_activity_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x0b\x66inal_score\x18\x08 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\x0fneeds_attention\x18\t \x01(\x08\x42\x0e\n\x0c_final_score\"\x81\x02\n\x16StartTrajectoryRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06policy\x18\x02 \x01(\t\x12#\n\x07\x62udgets\x18\x03 \x01(\x0b\x32\x12.apollo.v1.Budgets\x12 \n\x18summary_threshold_tokens\x18\x04 \x01(\r\x12=\n\x06labels\x18\x05 \x03(\x0b\x32-.apollo.v1.StartTrajectoryRequest.LabelsEntry\x12\x11\n\ttask_seed\x18\x06 \x01(\r\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"0\n\x17StartTrajectoryResponse\x12\x15\n\rtrajectory_id\x18\x01 \x01(\t\"@\n\x17\x43\x61ncelTrajectoryRequest\x12\x15\n\rtrajectory_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\",\n\x18\x43\x61ncelTrajectoryResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\"U\n\x17ListTrajectoriesRequest\x12\r\n\x05limit\x18\x01 \x01(\r\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.apollo.v1.TrajectoryStatus\"N\n\x18ListTrajectoriesResponse\x12\x32\n\x0ctrajectories\x18\x01 \x03(\x0b\x32\x1c.apollo.v1.TrajectorySummary\"-\n\x14GetTrajectoryRequest\x12\x15\n\rtrajectory_id\x18\x01 \x01(\t\"h\n\x15GetTrajectoryResponse\x12-\n\x07summary\x18\x01 \x01(\x0b\x32\x1c.apollo.v1.TrajectorySummary\x12 \n\x06\x65vents\x18\x02 \x03(\x0b\x32\x10.apollo.v1.Event\"G\n\x16WatchTrajectoryRequest\x12\x15\n\rtrajectory_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_event_id\x18\x02 \x01(\t\":\n\x17WatchTrajectoryResponse\x12\x1f\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x10.apollo.v1.Event\"w\n\x15SubmitGuidanceRequest\x12\x15\n\rtrajectory_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12%\n\x04kind\x18\x03 \x01(\x0e\x32\x17.apollo.v1.GuidanceKind\x12\x12\n\nflag_steps\x18\x04 \x03(\r\"*\n\x16SubmitGuidanceResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t*\xb3\x01\n\x10TrajectoryStatus\x12!\n\x1dTRAJECTORY_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19TRAJECTORY_STATUS_RUNNING\x10\x01\x12\x1e\n\x1aTRAJECTORY_STATUS_FINISHED\x10\x02\x12\x1c\n\x18TRAJECTORY_STATUS_FAILED\x10\x03\x12\x1f\n\x1bTRAJECTORY_STATUS_CANCELLED\x10\x04\x32\xab\x04\n\x0e\x43ontrolService\x12X\n\x0fStartTrajectory\x12!.apollo.v1.StartTrajectoryRequest\x1a\".apollo.v1.StartTrajectoryResponse\x12[\n\x10\x43\x61ncelTrajectory\x12\".apollo.v1.CancelTrajectoryRequest\x1a#.apollo.v1.CancelTrajectoryResponse\x12[\n\x10ListTrajectories\x12\".apollo.v1.ListTrajectoriesRequest\x1a#.apollo.v1.ListTrajectoriesResponse\x12R\n\rGetTrajectory\x12\x1f.apollo.v1.GetTrajectoryRequest\x1a .apollo.v1.GetTrajectoryResponse\x12Z\n\x0fWatchTrajectory\x12!.apollo.v1.WatchTrajectoryRequest\x1a\".apollo.v1.WatchTrajectoryResponse0\x01\x12U\n\x0eSubmitGuidance\x12 .apollo.v1.SubmitGuidanceRequest\x1a!.apollo.v1.SubmitGuidanceResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,36 +35,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_STARTTRAJECTORYREQUEST_LABELSENTRY']._loaded_options = None
   _globals['_STARTTRAJECTORYREQUEST_LABELSENTRY']._serialized_options = b'8\001'
-  _globals['_TRAJECTORYSTATUS']._serialized_start=1432
-  _globals['_TRAJECTORYSTATUS']._serialized_end=1611
+  _globals['_TRAJECTORYSTATUS']._serialized_start=1451
+  _globals['_TRAJECTORYSTATUS']._serialized_end=1630
   _globals['_TRAJECTORYSUMMARY']._serialized_start=96
   _globals['_TRAJECTORYSUMMARY']._serialized_end=408
   _globals['_STARTTRAJECTORYREQUEST']._serialized_start=411
-  _globals['_STARTTRAJECTORYREQUEST']._serialized_end=649
-  _globals['_STARTTRAJECTORYREQUEST_LABELSENTRY']._serialized_start=604
-  _globals['_STARTTRAJECTORYREQUEST_LABELSENTRY']._serialized_end=649
-  _globals['_STARTTRAJECTORYRESPONSE']._serialized_start=651
-  _globals['_STARTTRAJECTORYRESPONSE']._serialized_end=699
-  _globals['_CANCELTRAJECTORYREQUEST']._serialized_start=701
-  _globals['_CANCELTRAJECTORYREQUEST']._serialized_end=765
-  _globals['_CANCELTRAJECTORYRESPONSE']._serialized_start=767
-  _globals['_CANCELTRAJECTORYRESPONSE']._serialized_end=811
-  _globals['_LISTTRAJECTORIESREQUEST']._serialized_start=813
-  _globals['_LISTTRAJECTORIESREQUEST']._serialized_end=898
-  _globals['_LISTTRAJECTORIESRESPONSE']._serialized_start=900
-  _globals['_LISTTRAJECTORIESRESPONSE']._serialized_end=978
-  _globals['_GETTRAJECTORYREQUEST']._serialized_start=980
-  _globals['_GETTRAJECTORYREQUEST']._serialized_end=1025
-  _globals['_GETTRAJECTORYRESPONSE']._serialized_start=1027
-  _globals['_GETTRAJECTORYRESPONSE']._serialized_end=1131
-  _globals['_WATCHTRAJECTORYREQUEST']._serialized_start=1133
-  _globals['_WATCHTRAJECTORYREQUEST']._serialized_end=1204
-  _globals['_WATCHTRAJECTORYRESPONSE']._serialized_start=1206
-  _globals['_WATCHTRAJECTORYRESPONSE']._serialized_end=1264
-  _globals['_SUBMITGUIDANCEREQUEST']._serialized_start=1266
-  _globals['_SUBMITGUIDANCEREQUEST']._serialized_end=1385
-  _globals['_SUBMITGUIDANCERESPONSE']._serialized_start=1387
-  _globals['_SUBMITGUIDANCERESPONSE']._serialized_end=1429
-  _globals['_CONTROLSERVICE']._serialized_start=1614
-  _globals['_CONTROLSERVICE']._serialized_end=2169
+  _globals['_STARTTRAJECTORYREQUEST']._serialized_end=668
+  _globals['_STARTTRAJECTORYREQUEST_LABELSENTRY']._serialized_start=623
+  _globals['_STARTTRAJECTORYREQUEST_LABELSENTRY']._serialized_end=668
+  _globals['_STARTTRAJECTORYRESPONSE']._serialized_start=670
+  _globals['_STARTTRAJECTORYRESPONSE']._serialized_end=718
+  _globals['_CANCELTRAJECTORYREQUEST']._serialized_start=720
+  _globals['_CANCELTRAJECTORYREQUEST']._serialized_end=784
+  _globals['_CANCELTRAJECTORYRESPONSE']._serialized_start=786
+  _globals['_CANCELTRAJECTORYRESPONSE']._serialized_end=830
+  _globals['_LISTTRAJECTORIESREQUEST']._serialized_start=832
+  _globals['_LISTTRAJECTORIESREQUEST']._serialized_end=917
+  _globals['_LISTTRAJECTORIESRESPONSE']._serialized_start=919
+  _globals['_LISTTRAJECTORIESRESPONSE']._serialized_end=997
+  _globals['_GETTRAJECTORYREQUEST']._serialized_start=999
+  _globals['_GETTRAJECTORYREQUEST']._serialized_end=1044
+  _globals['_GETTRAJECTORYRESPONSE']._serialized_start=1046
+  _globals['_GETTRAJECTORYRESPONSE']._serialized_end=1150
+  _globals['_WATCHTRAJECTORYREQUEST']._serialized_start=1152
+  _globals['_WATCHTRAJECTORYREQUEST']._serialized_end=1223
+  _globals['_WATCHTRAJECTORYRESPONSE']._serialized_start=1225
+  _globals['_WATCHTRAJECTORYRESPONSE']._serialized_end=1283
+  _globals['_SUBMITGUIDANCEREQUEST']._serialized_start=1285
+  _globals['_SUBMITGUIDANCEREQUEST']._serialized_end=1404
+  _globals['_SUBMITGUIDANCERESPONSE']._serialized_start=1406
+  _globals['_SUBMITGUIDANCERESPONSE']._serialized_end=1448
+  _globals['_CONTROLSERVICE']._serialized_start=1633
+  _globals['_CONTROLSERVICE']._serialized_end=2188
 # @@protoc_insertion_point(module_scope)

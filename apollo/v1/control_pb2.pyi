@@ -47,7 +47,7 @@ class TrajectorySummary(_message.Message):
     def __init__(self, trajectory_id: _Optional[str] = ..., task_id: _Optional[str] = ..., status: _Optional[_Union[TrajectoryStatus, str]] = ..., steps: _Optional[int] = ..., guidance_count: _Optional[int] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_activity_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., final_score: _Optional[float] = ..., needs_attention: _Optional[bool] = ...) -> None: ...
 
 class StartTrajectoryRequest(_message.Message):
-    __slots__ = ("task_id", "policy", "budgets", "summary_threshold_tokens", "labels")
+    __slots__ = ("task_id", "policy", "budgets", "summary_threshold_tokens", "labels", "task_seed")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -60,12 +60,14 @@ class StartTrajectoryRequest(_message.Message):
     BUDGETS_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_THRESHOLD_TOKENS_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
+    TASK_SEED_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     policy: str
     budgets: _events_pb2.Budgets
     summary_threshold_tokens: int
     labels: _containers.ScalarMap[str, str]
-    def __init__(self, task_id: _Optional[str] = ..., policy: _Optional[str] = ..., budgets: _Optional[_Union[_events_pb2.Budgets, _Mapping]] = ..., summary_threshold_tokens: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    task_seed: int
+    def __init__(self, task_id: _Optional[str] = ..., policy: _Optional[str] = ..., budgets: _Optional[_Union[_events_pb2.Budgets, _Mapping]] = ..., summary_threshold_tokens: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., task_seed: _Optional[int] = ...) -> None: ...
 
 class StartTrajectoryResponse(_message.Message):
     __slots__ = ("trajectory_id",)

@@ -157,7 +157,7 @@ class ToolSpec(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., parameters_json_schema: _Optional[str] = ...) -> None: ...
 
 class TrajectoryStarted(_message.Message):
-    __slots__ = ("task_id", "task_title", "task_description", "tools", "budgets", "policy", "summary_threshold_tokens", "context_window_tokens", "machines", "started_by", "labels", "prompt_template_version", "scripted_calls", "system_prompt")
+    __slots__ = ("task_id", "task_title", "task_description", "tools", "budgets", "policy", "summary_threshold_tokens", "context_window_tokens", "machines", "started_by", "labels", "prompt_template_version", "scripted_calls", "system_prompt", "task_seed")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -179,6 +179,7 @@ class TrajectoryStarted(_message.Message):
     PROMPT_TEMPLATE_VERSION_FIELD_NUMBER: _ClassVar[int]
     SCRIPTED_CALLS_FIELD_NUMBER: _ClassVar[int]
     SYSTEM_PROMPT_FIELD_NUMBER: _ClassVar[int]
+    TASK_SEED_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     task_title: str
     task_description: str
@@ -193,7 +194,8 @@ class TrajectoryStarted(_message.Message):
     prompt_template_version: str
     scripted_calls: _containers.RepeatedCompositeFieldContainer[ScriptedCall]
     system_prompt: str
-    def __init__(self, task_id: _Optional[str] = ..., task_title: _Optional[str] = ..., task_description: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[ToolSpec, _Mapping]]] = ..., budgets: _Optional[_Union[Budgets, _Mapping]] = ..., policy: _Optional[_Union[ModelSpec, _Mapping]] = ..., summary_threshold_tokens: _Optional[int] = ..., context_window_tokens: _Optional[int] = ..., machines: _Optional[str] = ..., started_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., prompt_template_version: _Optional[str] = ..., scripted_calls: _Optional[_Iterable[_Union[ScriptedCall, _Mapping]]] = ..., system_prompt: _Optional[str] = ...) -> None: ...
+    task_seed: int
+    def __init__(self, task_id: _Optional[str] = ..., task_title: _Optional[str] = ..., task_description: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[ToolSpec, _Mapping]]] = ..., budgets: _Optional[_Union[Budgets, _Mapping]] = ..., policy: _Optional[_Union[ModelSpec, _Mapping]] = ..., summary_threshold_tokens: _Optional[int] = ..., context_window_tokens: _Optional[int] = ..., machines: _Optional[str] = ..., started_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., prompt_template_version: _Optional[str] = ..., scripted_calls: _Optional[_Iterable[_Union[ScriptedCall, _Mapping]]] = ..., system_prompt: _Optional[str] = ..., task_seed: _Optional[int] = ...) -> None: ...
 
 class ScriptedCall(_message.Message):
     __slots__ = ("name", "arguments_json")

@@ -18,6 +18,7 @@ from services.cli.importing import import_events
 from services.cli.run_commands import follow_trajectory
 from services.eventlog.bus import KafkaBus
 from services.eventlog.pg_archive import PgArchive
+from services.tasks.families import heldout_seeds
 from services.tasks.packs import TaskCatalog, TaskPackError
 from services.tasks.starting import BadPolicy, started_event
 from services.trainer.evaluation import (
@@ -124,7 +125,9 @@ def evaluate(
         None, help=f"Checkpoint id (its CheckpointSaved), or '{UNTRAINED}' for the base model."
     ),
     tasks: str | None = typer.Option(None, help="Comma-separated task pack ids to run on."),
-    seeds: int = typer.Option(1, min=1, help="Runs per task, seeded 0, 1, …"),
+    seeds: int = typer.Option(
+        1, min=1, help="Runs per task, on the held-out instances (task seeds) 1000, 1001, …"
+    ),
     max_steps: int | None = typer.Option(None, min=1, help="Step budget (default: the task's)."),
     variant: str = typer.Option("", help="Ablation label, e.g. 'human+filter'."),
     policy: str | None = typer.Option(
@@ -145,7 +148,7 @@ def evaluate(
         evaluated = evaluated_checkpoint(checkpoint, saved, artifacts_root(), policy)
     except UnknownCheckpoint as error:
         raise typer.BadParameter(str(error), param_hint="--checkpoint") from error
-    runs = plan_runs(evaluated, task_ids, seeds)
+    runs = plan_runs(evaluated, task_ids, heldout_seeds(seeds))
     added = asyncio.run(_run_all(connection, runs, facts, max_steps, variant, as_json))
     _print_evaluation(evaluated, connection, added, as_json)
 

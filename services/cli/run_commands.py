@@ -21,6 +21,7 @@ from services.eventlog.bus import KafkaBus
 from services.eventlog.tail import tail_trajectory
 from services.gateway.users import Role
 from services.llm.backend_pool import spec_string
+from services.tasks.families import MAX_SEED, SPLIT_RULE
 from services.tasks.packs import TaskCatalog, TaskPack, TaskPackError
 from services.tasks.starting import (
     DEFAULT_SUMMARY_THRESHOLD,
@@ -138,6 +139,9 @@ def _simulated_annotator(pack: TaskPack, trajectory_id: str) -> SimulatedAnnotat
 
 def run(
     task: str = typer.Option(..., "--task", help="Task pack id (see `apollo tasks`)."),
+    seed: int = typer.Option(
+        0, min=0, max=MAX_SEED, help=f"The task family's instance ({SPLIT_RULE})."
+    ),
     policy: str = typer.Option("local", help=f"{POLICY_SPECS}."),
     max_steps: int | None = typer.Option(None, min=1, help="Step budget (default: the task's)."),
     summary_threshold: int = typer.Option(
@@ -178,12 +182,13 @@ def run(
             budgets=pb.Budgets(max_steps=max_steps or 0),
             summary_threshold_tokens=summary_threshold,
             labels=labels,
+            task_seed=seed,
         )
         trajectory_id = start_through_gateway(request)
     else:
-        trajectory_id = _publish_start(pack, policy, max_steps, summary_threshold, labels)
+        trajectory_id = _publish_start(pack, seed, policy, max_steps, summary_threshold, labels)
     if not as_json and not wait:
-        console.print(f"started {task} with {policy}")
+        console.print(f"started {task} seed {seed} with {policy}")
     if not wait:
         typer.echo(json.dumps({"trajectory_id": trajectory_id}) if as_json else trajectory_id)
         return
@@ -200,7 +205,12 @@ def _teacher_labels(rate: float, seed: int, mistakes: str) -> dict[str, str]:
 
 
 def _publish_start(
-    pack: TaskPack, policy: str, max_steps: int | None, threshold: int, labels: dict[str, str]
+    pack: TaskPack,
+    seed: int,
+    policy: str,
+    max_steps: int | None,
+    threshold: int,
+    labels: dict[str, str],
 ) -> str:
     """The stack operator's start: TrajectoryStarted straight onto the log; its id."""
     try:
@@ -212,6 +222,7 @@ def _publish_start(
             budgets=pb.Budgets(max_steps=max_steps or 0),
             summary_threshold=threshold,
             labels=labels,
+            seed=seed,
         )
     except BadPolicy as error:
         raise typer.BadParameter(str(error), param_hint="--policy") from error

@@ -19,36 +19,43 @@ from services.sandbox.bubblewrap import BubblewrapBackend
 from services.sandbox.checking import check_task
 from services.sandbox.observation import cap
 from services.sandbox.sessions import Session
+from services.tasks.families import MAX_SEED, SPLIT_RULE
 from services.tasks.packs import TaskCatalog, TaskPackError
 from services.trajectory.canonical import canonical_json
 
 tasks_app = typer.Typer(help="The built-in task packs.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="The isolated sandbox.", no_args_is_help=True)
+SEED_OPTION = typer.Option(
+    "--seed", min=0, max=MAX_SEED, help="The task family's instance (0: the default one)"
+)
 
 
 @tasks_app.command("list")
 def list_tasks(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
-    """List the task packs."""
+    """List the task packs: each a family of seeded instances, or a single instance."""
     catalog = TaskCatalog()
     if as_json:
         typer.echo(catalog.listing_json())
         return
-    table = Table("id", "title", "domain")
+    table = Table("id", "title", "domain", "instances", title=SPLIT_RULE)
     for task in json.loads(catalog.listing_json()):
-        table.add_row(task["id"], task["title"], task["domain"])
+        instances = "family (any seed)" if task["family"] else "one"
+        table.add_row(task["id"], task["title"], task["domain"], instances)
     Console().print(table)
 
 
 @tasks_app.command("check")
 def check(
     task_id: Annotated[str, typer.Argument(help="Task id (see `apollo tasks list`)")],
+    seed: Annotated[int, SEED_OPTION] = 0,
     baseline: Annotated[bool, typer.Option("--baseline", help="Do nothing, then grade")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Run the task's reference solution (or nothing) in a fresh sandbox and grade it."""
+    """Run the task's reference solution (or nothing) on one instance in a fresh sandbox and
+    grade it."""
     try:
         result = asyncio.run(
-            check_task(TaskCatalog(), task_id, BubblewrapBackend(), baseline=baseline)
+            check_task(TaskCatalog(), task_id, BubblewrapBackend(), seed=seed, baseline=baseline)
         )
     except TaskPackError as error:
         typer.echo(f"error: {error}", err=True)
@@ -56,7 +63,10 @@ def check(
     if as_json:
         typer.echo(json.dumps(result))
     else:
-        typer.echo(f"{task_id}: score {result['score']} in {result['seconds']} s")
+        split = "held-out" if result["heldout"] else "training"
+        typer.echo(
+            f"{task_id} seed {seed} ({split}): score {result['score']} in {result['seconds']} s"
+        )
 
 
 async def _exec(command: str, limit_s: float) -> dict:

@@ -83,6 +83,8 @@ class StartRequest:
     budgets: pb.Budgets | None = None
     summary_threshold: int = DEFAULT_SUMMARY_THRESHOLD
     labels: Mapping[str, str] = field(default_factory=dict)
+    # The task family's instance.
+    task_seed: int = 0
 
 
 def check_guidance(text: str, kind: str, flag_steps: Sequence[int]) -> None:
@@ -193,6 +195,7 @@ class Control:
             budgets=request.budgets,
             summary_threshold=request.summary_threshold,
             labels=request.labels,
+            seed=request.task_seed,
         )
         await self._bus.publish(event)
         return event.trajectory_id

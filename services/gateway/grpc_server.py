@@ -170,6 +170,7 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
             budgets=request.budgets,
             summary_threshold=request.summary_threshold_tokens or DEFAULT_SUMMARY_THRESHOLD,
             labels=dict(request.labels),
+            task_seed=request.task_seed,
         )
         try:
             trajectory_id = await self._gateway.control.start(command)

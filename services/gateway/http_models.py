@@ -14,6 +14,7 @@ from services.gateway.control import (
     MAX_STEP_INDEX,
     check_guidance,
 )
+from services.tasks.families import MAX_SEED
 from services.tasks.starting import POLICY_SPECS
 from services.trajectory import TrajectoryStatus
 
@@ -164,6 +165,9 @@ class StartIn(_Body):
     policy: str = Field(min_length=1, max_length=200, description=POLICY_SPECS)
     max_steps: int | None = Field(
         default=None, ge=1, le=MAX_STEP_INDEX, description="Step budget; the task's own if absent"
+    )
+    task_seed: int = Field(
+        default=0, ge=0, le=MAX_SEED, description="The task family's instance; 0 is the default"
     )
 
 

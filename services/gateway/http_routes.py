@@ -183,6 +183,7 @@ async def start_trajectory(body: StartIn, user: Admin, request: Request) -> Traj
         policy=body.policy,
         started_by=user.name,
         budgets=pb.Budgets(max_steps=body.max_steps or 0),
+        task_seed=body.task_seed,
     )
     return TrajectoryId(trajectory_id=await _gateway(request).control.start(command))
 

@@ -82,7 +82,7 @@ async def end_trajectory(rt: TrajectoryRuntime, reason: int, steps: int) -> pb.T
     rt.ended = True
     ended = pb.TrajectoryEnded(reason=reason, steps=steps)
     try:
-        final = await grade(rt.pack, rt.workspace.root)
+        final = await grade(rt.instance, rt.workspace.root)
         ended.final_score = final.score
         rt.best_score = max(rt.best_score or 0.0, final.score)
     except GradingFailed as error:

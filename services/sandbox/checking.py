@@ -14,6 +14,7 @@ from services.sandbox.actions import run_action
 from services.sandbox.backend import SandboxBackend
 from services.sandbox.ledger import InMemoryExecutionLedger, TrajectoryRecord
 from services.sandbox.registry import Runtimes
+from services.tasks.families import is_heldout
 from services.tasks.packs import TaskCatalog, ToolCallSpec
 
 
@@ -32,10 +33,12 @@ async def check_task(
     task_id: str,
     backend: SandboxBackend,
     *,
+    seed: int = 0,
     baseline: bool = False,
     workspace_root: Path | None = None,
 ) -> dict:
-    """Run the reference (or, as the baseline, finish at once); return the final score.
+    """Run the reference (or, as the baseline, finish at once) on the instance of `seed`;
+    return the final score.
 
     The scratch workspace goes under `workspace_root` when the backend needs it there (the
     kubernetes backend's shared claim), else in the system's temporary directory."""
@@ -45,8 +48,8 @@ async def check_task(
         runtimes = Runtimes(catalog, backend, InMemoryExecutionLedger(), Path(scratch))
         budgets = pack.manifest.budgets
         record = TrajectoryRecord(
-            f"check-{task_id}", task_id, budgets.steps, int(budgets.hours * 3600), budgets.evals,
-            time.time(),
+            f"check-{task_id}-{seed}{'-baseline' if baseline else ''}", task_id, budgets.steps,
+            int(budgets.hours * 3600), budgets.evals, time.time(), task_seed=seed,
         )  # fmt: skip
         runtime = await runtimes.open(record)
         observations: list[dict] = []
@@ -66,6 +69,8 @@ async def check_task(
     failed = [o for o in observations if not o.get("success")]
     return {
         "id": task_id,
+        "seed": seed,
+        "heldout": is_heldout(seed),
         "baseline": baseline,
         "score": ended.final_score if ended and ended.HasField("final_score") else None,
         "best_score": ended.best_score if ended and ended.HasField("best_score") else None,

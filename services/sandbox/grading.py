@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.tasks.packs import TaskPack
+from services.tasks.packs import TaskInstance, TaskPackError
 
 # Copying stops at this size so a workspace filled with junk cannot stall grading.
 MAX_COPY_BYTES = 512 * 1024 * 1024
@@ -46,16 +46,22 @@ def _copy_outputs(workspace: Path, into: Path) -> None:
             shutil.copyfile(source, target / name)
 
 
-async def grade(pack: TaskPack, workspace: Path) -> Grade:
-    """Score the current workspace with the pack's hidden grader."""
+async def grade(instance: TaskInstance, workspace: Path) -> Grade:
+    """Score the current workspace with the pack's hidden grader and the instance's labels."""
+    pack = instance.pack
     with tempfile.TemporaryDirectory(prefix="apollo-grade-") as scratch:
         copy = Path(scratch) / "outputs"
+        hidden = Path(scratch) / "hidden"
         await asyncio.to_thread(_copy_outputs, workspace, copy)
+        try:
+            await asyncio.to_thread(instance.write_hidden, hidden)
+        except TaskPackError as error:
+            raise GradingFailed(str(error)) from error
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             str(pack.grader),
             str(copy),
-            str(pack.hidden),
+            str(hidden),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env={"PATH": os.defpath},

@@ -53,11 +53,12 @@ async def trajectory_started(sandbox: SandboxService, event: pb.Event) -> None:
         max_seconds=started.budgets.max_seconds or int(budgets.hours * 3600),
         max_evals=started.budgets.max_evals or budgets.evals,
         started_at=event.occurred_at.ToMicroseconds() / 1e6,
+        task_seed=started.task_seed,
     )
     await sandbox.ledger.remember_trajectory(record)
     try:
         await sandbox.runtimes.open(record)
-    except SandboxUnavailable as error:
+    except (SandboxUnavailable, TaskPackError) as error:
         await sandbox.ledger.mark_ended(event.trajectory_id)
         await sandbox.publish([ended_with_error(event, f"the environment failed: {error}")])
 

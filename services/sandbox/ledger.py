@@ -43,6 +43,8 @@ class TrajectoryRecord:
     # Epoch seconds of the TrajectoryStarted.
     started_at: float
     ended: bool = False
+    # The task family's instance (TrajectoryStarted.task_seed).
+    task_seed: int = 0
 
 
 class ExecutionLedger(Protocol):

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS sandbox_trajectories (
     started_at    double precision NOT NULL,
     ended         boolean NOT NULL DEFAULT false
 );
+ALTER TABLE sandbox_trajectories ADD COLUMN IF NOT EXISTS task_seed bigint NOT NULL DEFAULT 0;
 """
 
 
@@ -107,7 +108,7 @@ class PgExecutionLedger:
         """Keep a trajectory's start (first write wins)."""
         await self._pool.execute(
             "INSERT INTO sandbox_trajectories (trajectory_id, task_id, max_steps, max_seconds,"
-            " max_evals, started_at, ended) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " max_evals, started_at, ended, task_seed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             " ON CONFLICT DO NOTHING",
             record.trajectory_id,
             record.task_id,
@@ -116,6 +117,7 @@ class PgExecutionLedger:
             record.max_evals,
             record.started_at,
             record.ended,
+            record.task_seed,
         )
 
     async def trajectory(self, trajectory_id: str) -> TrajectoryRecord | None:

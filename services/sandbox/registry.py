@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -71,9 +70,10 @@ class Runtimes:
             if record.trajectory_id in self._live:
                 return self._live[record.trajectory_id]
             pack = self.catalog.get(record.task_id)
+            instance = pack.instance(record.task_seed)
             root = self._root / record.trajectory_id
             if not root.exists():
-                await asyncio.to_thread(shutil.copytree, pack.workspace_template, root)
+                await asyncio.to_thread(instance.write_workspace, root)
             limits = replace(self._limits, memory_bytes=pack.manifest.memory_mib * MIB)
             spec = SandboxSpec(record.trajectory_id, root, limits)
             await self._backend.prepare(spec)
@@ -84,6 +84,7 @@ class Runtimes:
             runtime = TrajectoryRuntime(
                 trajectory_id=record.trajectory_id,
                 pack=pack,
+                instance=instance,
                 workspace=Workspace(root, owner),
                 sessions=Sessions(spec, self._backend),
                 budgets=RuntimeBudgets(record.max_steps, record.max_seconds, record.max_evals),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from services.sandbox.sessions import Sessions
 from services.sandbox.workspace import Workspace
-from services.tasks.packs import TaskPack
+from services.tasks.packs import TaskInstance, TaskPack
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class TrajectoryRuntime:
 
     trajectory_id: str
     pack: TaskPack
+    # The pack's instance this trajectory works on: its workspace and hidden labels.
+    instance: TaskInstance
     workspace: Workspace
     sessions: Sessions
     budgets: RuntimeBudgets

@@ -69,7 +69,7 @@ async def _eval(rt: TrajectoryRuntime, args: a.Eval) -> dict:
     if rt.evals_left <= 0:
         raise ToolError(f"no evaluations left (all {rt.budgets.max_evals} used)")
     rt.evals_used += 1
-    result = await grade(rt.pack, rt.workspace.root)
+    result = await grade(rt.instance, rt.workspace.root)
     rt.best_score = max(rt.best_score or 0.0, result.score)
     return {
         "message": f"score {result.score:.1f} / 100; {rt.evals_left} evaluations left",

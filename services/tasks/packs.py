@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import shutil
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.tasks.families import FamilyError, Generator, check_seed, load_generator, write_files
 
 BUILTIN_ROOT = Path(str(importlib.resources.files("services.tasks") / "builtin"))
 
@@ -51,8 +55,9 @@ class ToolCallSpec(BaseModel):
 
 
 class TaskPack:
-    """A pack directory: task.yaml, description.md, hints.md, workspace/, hidden/, grader.py,
-    reference.yaml."""
+    """A pack directory: task.yaml, description.md, hints.md, grader.py, reference.yaml, and
+    either family.py (a generated family of instances, on top of workspace/ if any) or a
+    static workspace/ and hidden/."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -61,9 +66,11 @@ class TaskPack:
             self.manifest = TaskManifest.model_validate(raw)
         except (OSError, yaml.YAMLError, ValidationError) as error:
             raise TaskPackError(f"task pack {root}: bad task.yaml: {error}") from error
-        for required in ("description.md", "workspace", "grader.py", "reference.yaml"):
+        for required in ("description.md", "grader.py", "reference.yaml"):
             if not (root / required).exists():
                 raise TaskPackError(f"task pack {root} lacks {required}")
+        if not (self.is_family or self.workspace_template.is_dir()):
+            raise TaskPackError(f"task pack {root} lacks workspace (or family.py)")
 
     @property
     def id(self) -> str:
@@ -87,8 +94,29 @@ class TaskPack:
 
     @property
     def hidden(self) -> Path:
-        """Hidden data (test labels) only the grader reads."""
+        """Hidden data (test labels) only the grader reads, of a pack that is no family."""
         return self.root / "hidden"
+
+    @property
+    def is_family(self) -> bool:
+        """Whether the instances are generated from a seed (the pack has a family.py)."""
+        return (self.root / "family.py").is_file()
+
+    @cached_property
+    def generator(self) -> Generator:
+        """The family's generate(seed); raises `TaskPackError` when it does not load."""
+        try:
+            return load_generator(self.root / "family.py")
+        except FamilyError as error:
+            raise TaskPackError(f"task pack {self.id}: {error}") from error
+
+    def instance(self, seed: int = 0) -> TaskInstance:
+        """The instance of `seed` (every seed names the same one when the pack is no family)."""
+        try:
+            check_seed(seed)
+        except FamilyError as error:
+            raise TaskPackError(f"task pack {self.id}: {error}") from error
+        return TaskInstance(self, seed)
 
     def reference(self) -> list[ToolCallSpec]:
         """The reference solution as tool calls."""
@@ -96,8 +124,51 @@ class TaskPack:
         return [ToolCallSpec.model_validate(step) for step in raw]
 
     def summary(self) -> dict:
-        """{"id", "title", "domain"} for listings."""
-        return {"id": self.id, "title": self.manifest.title, "domain": self.manifest.domain}
+        """{"id", "title", "domain", "family"} for listings."""
+        manifest = self.manifest
+        return {
+            "id": self.id,
+            "title": manifest.title,
+            "domain": manifest.domain,
+            "family": self.is_family,
+        }
+
+
+@dataclass(frozen=True)
+class TaskInstance:
+    """One instance of a pack: the workspace a trajectory starts with, the labels it is graded
+    against."""
+
+    pack: TaskPack
+    seed: int
+
+    def files(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The generated (workspace, hidden) files, by relative path; none for a static pack."""
+        if not self.pack.is_family:
+            return {}, {}
+        generate = self.pack.generator
+        try:
+            workspace, hidden = generate(self.seed)
+            return dict(workspace), dict(hidden)
+        except Exception as error:
+            raise TaskPackError(f"task {self.pack.id} seed {self.seed}: {error}") from error
+
+    def write_workspace(self, root: Path) -> None:
+        """Create `root` as the instance's fresh workspace."""
+        self._write(self.pack.workspace_template, self.files()[0], root)
+
+    def write_hidden(self, root: Path) -> None:
+        """Create `root` holding the instance's hidden data, for its grader."""
+        self._write(self.pack.hidden, self.files()[1], root)
+
+    def _write(self, template: Path, generated: dict[str, str], root: Path) -> None:
+        if template.is_dir():
+            shutil.copytree(template, root)
+        root.mkdir(parents=True, exist_ok=True)
+        try:
+            write_files(generated, root)
+        except FamilyError as error:
+            raise TaskPackError(f"task {self.pack.id} seed {self.seed}: {error}") from error
 
 
 class TaskCatalog:

@@ -76,13 +76,15 @@ def started_event(
     summary_threshold: int = DEFAULT_SUMMARY_THRESHOLD,
     labels: Mapping[str, str] | None = None,
     script: Sequence[tuple[str, dict]] | None = None,
+    seed: int = 0,
 ) -> pb.Event:
     """A new trajectory's TrajectoryStarted: task, tools and budgets from the pack.
 
     `budgets` overrides the pack's; a zero field keeps the pack's own. A scripted policy
     carries `script`, (tool, arguments) calls, in `scripted_calls`; without one, the pack's
     reference solution, which the simulated teacher follows too (its mistakes are drawn
-    from its `labels`, see services/tasks/teacher.py). Raises `BadPolicy`.
+    from its `labels`, see services/tasks/teacher.py). `seed` names the task family's
+    instance. Raises `BadPolicy`.
     """
     body = pb.TrajectoryStarted(
         task_id=pack.id,
@@ -96,6 +98,7 @@ def started_event(
         started_by=started_by,
         labels=labels or {},
         prompt_template_version=TEMPLATE_VERSION,
+        task_seed=seed,
     )
     if body.policy.backend == TEACHER_BACKEND:
         _check_teacher(body.labels)

@@ -43,6 +43,7 @@ class EvaluationRun:
 
     checkpoint: EvaluatedCheckpoint
     task_id: str
+    # The task family's instance the run plays (a held-out one), and its sampling seed.
     seed: int
 
     def _derived(self, role: str) -> str:
@@ -93,10 +94,10 @@ def evaluated_checkpoint(
 
 
 def plan_runs(
-    checkpoint: EvaluatedCheckpoint, task_ids: Sequence[str], seeds: int
+    checkpoint: EvaluatedCheckpoint, task_ids: Sequence[str], seeds: Sequence[int]
 ) -> list[EvaluationRun]:
-    """Every task and seed, task by task."""
-    return [EvaluationRun(checkpoint, task, seed) for task in task_ids for seed in range(seeds)]
+    """Every task on every instance seed, task by task."""
+    return [EvaluationRun(checkpoint, task, seed) for task in task_ids for seed in seeds]
 
 
 def evaluation_labels(checkpoint_id: str, variant: str) -> dict[str, str]:
@@ -105,9 +106,11 @@ def evaluation_labels(checkpoint_id: str, variant: str) -> dict[str, str]:
 
 
 def seeded(started: pb.Event, run: EvaluationRun) -> pb.Event:
-    """The run's TrajectoryStarted: its derived ids, and the seed for the policy's sampling."""
+    """The run's TrajectoryStarted: its derived ids, and its seed, which names the task's
+    instance and seeds the policy's sampling."""
     started.event_id = run.started_event_id
     started.trajectory_id = run.trajectory_id
+    started.trajectory_started.task_seed = run.seed
     started.trajectory_started.policy.sampling.seed = run.seed
     return started
 

@@ -150,7 +150,12 @@ async def test_admin_starts_a_trajectory_on_a_task_pack(wired) -> None:
     async with wired.client("admin") as client:
         reply = await client.post(
             "/api/trajectories",
-            json={"task_id": "data-filtering-dedup", "policy": "anthropic:claude", "max_steps": 7},
+            json={
+                "task_id": "data-filtering-dedup",
+                "policy": "anthropic:claude",
+                "max_steps": 7,
+                "task_seed": 1002,
+            },
         )
     assert reply.status_code == 201
     [event] = wired.published()
@@ -167,6 +172,7 @@ async def test_admin_starts_a_trajectory_on_a_task_pack(wired) -> None:
     )
     assert (started.policy.backend, started.policy.model) == ("anthropic", "claude")
     assert started.started_by == "admin-1"
+    assert started.task_seed == 1002
     assert started.summary_threshold_tokens == DEFAULT_SUMMARY_THRESHOLD
     assert not started.scripted_calls
 
@@ -179,6 +185,7 @@ async def test_admin_starts_a_trajectory_on_a_task_pack(wired) -> None:
         ({"task_id": "data-filtering-dedup", "policy": "openai:"}, "use scripted:reference"),
         ({"task_id": "data-filtering-dedup", "policy": "scripted:mine"}, "only script"),
         ({"task_id": "data-filtering-dedup", "policy": "local", "max_steps": 0}, "max_steps"),
+        ({"task_id": "data-filtering-dedup", "policy": "local", "task_seed": -1}, "task_seed"),
     ],
 )
 async def test_bad_start_is_422_and_publishes_nothing(wired, body, says) -> None:

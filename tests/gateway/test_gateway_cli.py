@@ -98,7 +98,7 @@ async def test_run_with_a_token_starts_through_the_gateway(wired) -> None:
     args = ["run", "--task", "data-filtering-dedup", "--policy", "scripted:reference"]
     try:
         started = await invoke(
-            [*args, "--max-steps", "7", "--json"],
+            [*args, "--max-steps", "7", "--seed", "1003", "--json"],
             {**grpc_env, "APOLLO_TOKEN": wired.tokens["admin"]},
         )
         refused = await invoke(args, {**grpc_env, "APOLLO_TOKEN": wired.tokens["annotator"]})
@@ -108,6 +108,7 @@ async def test_run_with_a_token_starts_through_the_gateway(wired) -> None:
     [event] = wired.published()
     assert started.stdout.strip() == f'{{"trajectory_id": "{event.trajectory_id}"}}'
     body = event.trajectory_started
+    assert body.task_seed == 1003
     assert (body.task_id, body.started_by, body.budgets.max_steps) == (
         "data-filtering-dedup",
         "admin-1",

@@ -148,6 +148,7 @@ async def test_start_overrides_budgets_and_carries_the_script(wired, channel) ->
         policy="scripted:reference",
         budgets=pb.Budgets(max_steps=5, max_evals=1),
         labels={"experiment": "no-human"},
+        task_seed=1001,
     )
     reply = await stub.StartTrajectory(request, metadata=bearer(wired, "admin"))
     [event] = wired.published()
@@ -161,6 +162,7 @@ async def test_start_overrides_budgets_and_carries_the_script(wired, channel) ->
     assert (started.policy.backend, started.policy.model) == ("scripted", "reference")
     assert started.summary_threshold_tokens == DEFAULT_SUMMARY_THRESHOLD
     assert started.labels["experiment"] == "no-human"
+    assert started.task_seed == 1001
     script = [(call.name, call.arguments) for call in script_of(started)]
     assert script == [(step.tool, step.arguments) for step in pack.reference()]
 

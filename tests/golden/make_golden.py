@@ -95,6 +95,7 @@ def _trajectory_started() -> pb.TrajectoryStarted:
         labels={"experiment": "human+filter"},
         prompt_template_version="researchgym-1",
         system_prompt="You are an interactive AI Innovator.",
+        task_seed=1003,
         scripted_calls=[
             pb.ScriptedCall(name="run_command", arguments_json='{"command":"ls data/raw"}')
         ],

@@ -62,7 +62,7 @@ async def test_completed_events_are_kept_until_published(ledger) -> None:
 
 
 async def test_trajectories_are_remembered_first_write_wins(ledger) -> None:
-    first = TrajectoryRecord("t1", "task-a", 10, 60, 3, time.time())
+    first = TrajectoryRecord("t1", "task-a", 10, 60, 3, time.time(), task_seed=1004)
     await ledger.remember_trajectory(first)
     await ledger.remember_trajectory(TrajectoryRecord("t1", "task-b", 1, 1, 1, 0.0))
     assert await ledger.trajectory("t1") == first

@@ -34,9 +34,11 @@ pytestmark = pytest.mark.timeout(60)
 TASK = "data-filtering-dedup"
 
 
-def started(trajectory_id: str, max_steps: int = 0) -> pb.Event:
+def started(trajectory_id: str, max_steps: int = 0, task_seed: int = 0) -> pb.Event:
     """A TrajectoryStarted of the built-in task (budgets 0 take the task's own)."""
-    body = pb.TrajectoryStarted(task_id=TASK, budgets=pb.Budgets(max_steps=max_steps))
+    body = pb.TrajectoryStarted(
+        task_id=TASK, budgets=pb.Budgets(max_steps=max_steps), task_seed=task_seed
+    )
     return new_event(body, trajectory_id=trajectory_id, service="test")
 
 
@@ -182,6 +184,27 @@ async def test_finish_ends_the_trajectory_with_the_final_score(harness, act) -> 
     assert 0 <= ended.trajectory_ended.final_score <= 10  # nothing was done
     assert harness.runtimes.live("done") is None
     assert (await harness.ledger.trajectory("done")).ended
+
+
+async def test_the_started_instance_is_the_workspace_and_the_labels_even_after_a_restart(
+    harness, act, backend
+) -> None:
+    await harness.bus.publish(started("seeded", task_seed=1002))
+    await harness.bus.publish(act("seeded", 0, "list_files"))
+    await harness.settle()
+    workspace, hidden = harness.runtimes.catalog.get(TASK).instance(1002).files()
+    corpus = harness.root / "seeded" / "data" / "corpus.jsonl"
+    assert corpus.read_text() == workspace["data/corpus.jsonl"]
+    assert (await harness.ledger.trajectory("seeded")).task_seed == 1002
+    keep = set(json.loads(hidden["keep_ids.json"]))
+    kept = [line for line in corpus.read_text().splitlines() if json.loads(line)["id"] in keep]
+    (harness.root / "seeded" / "filtered.jsonl").write_text("\n".join(kept) + "\n")
+    again = await restarted(harness, backend)
+    await again.service.on_event(act("seeded", 1, "finish"))
+    await again.service.drain()
+    [ended] = harness.published("seeded", "trajectory_ended")
+    # Exactly the kept records of this instance: F1 1.0, above the reference's 80.
+    assert ended.trajectory_ended.final_score == 85.0
 
 
 async def test_the_step_budget_ends_the_trajectory(harness, act) -> None:

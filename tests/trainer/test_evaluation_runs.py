@@ -74,9 +74,9 @@ def test_an_unknown_checkpoint_says_how_to_get_one() -> None:
 
 
 def test_run_ids_are_the_same_on_a_rerun_and_differ_between_runs() -> None:
-    first = plan_runs(checkpoint(), [TASK, "other"], seeds=2)
-    again = plan_runs(checkpoint(), [TASK, "other"], seeds=2)
-    planned = [(TASK, 0), (TASK, 1), ("other", 0), ("other", 1)]
+    first = plan_runs(checkpoint(), [TASK, "other"], seeds=[1000, 1001])
+    again = plan_runs(checkpoint(), [TASK, "other"], seeds=[1000, 1001])
+    planned = [(TASK, 1000), (TASK, 1001), ("other", 1000), ("other", 1001)]
     assert [(r.task_id, r.seed) for r in first] == planned
     assert [r.scored_event_id for r in first] == [r.scored_event_id for r in again]
     ids = {i for r in first for i in (r.trajectory_id, r.started_event_id, r.scored_event_id)}
@@ -85,7 +85,7 @@ def test_run_ids_are_the_same_on_a_rerun_and_differ_between_runs() -> None:
 
 
 def test_the_started_event_carries_the_runs_ids_seed_and_evaluation_labels() -> None:
-    run = plan_runs(checkpoint(), [TASK], seeds=2)[1]
+    run = plan_runs(checkpoint(), [TASK], seeds=[1000, 1001])[1]
     labels = evaluation_labels("ck-1", "human+filter")
     started = seeded(
         started_event(
@@ -95,7 +95,8 @@ def test_the_started_event_carries_the_runs_ids_seed_and_evaluation_labels() -> 
     )
     validate(started)
     assert (started.event_id, started.trajectory_id) == (run.started_event_id, run.trajectory_id)
-    assert started.trajectory_started.policy.sampling.seed == 1
+    assert started.trajectory_started.task_seed == 1001
+    assert started.trajectory_started.policy.sampling.seed == 1001
     assert dict(started.trajectory_started.labels) == {
         "evaluation": "true",
         "checkpoint": "ck-1",
@@ -106,7 +107,7 @@ def test_the_started_event_carries_the_runs_ids_seed_and_evaluation_labels() -> 
 def _ended_run(
     final: float | None, best: float | None
 ) -> tuple[EvaluationRun, Trajectory, pb.Event]:
-    run = plan_runs(checkpoint(), [TASK], seeds=1)[0]
+    run = plan_runs(checkpoint(), [TASK], seeds=[1000])[0]
     tid = run.trajectory_id
     started = new_event(pb.TrajectoryStarted(task_id=TASK), trajectory_id=tid, service="t")
     body = pb.TrajectoryEnded(reason=pb.END_REASON_STEP_BUDGET)

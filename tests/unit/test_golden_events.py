@@ -91,3 +91,9 @@ def test_the_script_adds_missing_goldens_and_never_rewrites_one(tmp_path: Path) 
     assert {_kind(p) for p in tmp_path.glob("*.bin")} == set(BODY_KINDS)
     written = [p for p in tmp_path.glob("*.bin") if p != tampered]
     assert all(not script.unset_fields(decode(p.read_bytes())) for p in written)
+
+
+def test_a_start_from_before_task_families_names_the_default_instance() -> None:
+    started = decode((GOLDEN / "v2" / "trajectory_started.bin").read_bytes()).trajectory_started
+    assert started.task_id
+    assert started.task_seed == 0

@@ -68,3 +68,12 @@ def test_a_given_script_replaces_the_reference_solution() -> None:
 def test_a_policy_no_backend_answers_to_is_bad(policy: str) -> None:
     with pytest.raises(BadPolicy):
         started_event(PACK, policy, started_by="cli", service="cli")
+
+
+def test_the_start_names_the_instance_and_a_missing_seed_means_the_default_one() -> None:
+    assert (
+        started_event(PACK, "local", started_by="cli", service="cli").trajectory_started.task_seed
+        == 0
+    )
+    seeded = started_event(PACK, "local", started_by="cli", service="cli", seed=1003)
+    assert seeded.trajectory_started.task_seed == 1003
