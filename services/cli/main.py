@@ -8,6 +8,7 @@ from services.cli.dataset_commands import dataset_app
 from services.cli.demo_command import demo
 from services.cli.docs_commands import docs_app
 from services.cli.eval_commands import eval_app, lineage
+from services.cli.experiment_commands import experiment_app
 from services.cli.gateway_commands import guide, users_app, watch
 from services.cli.judge_commands import judge_app
 from services.cli.log_commands import events, export, import_, trajectories
@@ -49,6 +50,7 @@ app.add_typer(judge_app, name="judge")
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(docs_app, name="docs")
 app.add_typer(eval_app, name="eval")
+app.add_typer(experiment_app, name="experiment")
 app.command()(lineage)
 app.command(name="train")(train_command)
 app.command()(guide)

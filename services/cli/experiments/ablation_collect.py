@@ -45,6 +45,7 @@ def collection_started(plan: AblationPlan, run: CollectionRun) -> pb.Event:
         started_by="cli",
         service="cli",
         labels={**plan.labels(run), **teacher.labels()},
+        seed=run.seed,
     )
     started.trajectory_id = plan.trajectory_id(run)
     started.event_id = plan.derived_id("collect", started.trajectory_id, "started")

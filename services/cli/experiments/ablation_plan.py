@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from services.tasks.families import heldout_seeds, training_seeds
 from services.trajectory.derived_ids import derived_event_id
 
 # The label every trajectory an ablation collects carries, with the experiment's name.
@@ -55,6 +56,7 @@ NO_HUMAN = Variant(human=False, filtered=True)
 class AblationSize:
     """How big an ablation is, from the families it covers to how long each student trains."""
 
+    name: str
     families: tuple[str, ...] | None  # None: every built-in family
     train_seeds: tuple[int, ...]
     heldout_seeds: tuple[int, ...]
@@ -68,9 +70,10 @@ class AblationSize:
 SIZES = {
     # Checks the pipeline, not the result: one family, two training instances, minutes.
     "small": AblationSize(
+        name="small",
         families=("data-filtering-dedup",),
-        train_seeds=(0, 1),
-        heldout_seeds=(1000,),
+        train_seeds=tuple(training_seeds(2)),
+        heldout_seeds=tuple(heldout_seeds(1)),
         repeats=1,
         deviation_rate=0.3,
         train_steps=2,
@@ -79,9 +82,10 @@ SIZES = {
     ),
     # Fits a 2-core machine in about 90 minutes.
     "default": AblationSize(
+        name="default",
         families=None,
-        train_seeds=(0, 1, 2),
-        heldout_seeds=(1000,),
+        train_seeds=tuple(training_seeds(3)),
+        heldout_seeds=tuple(heldout_seeds(1)),
         repeats=3,
         deviation_rate=0.3,
         train_steps=20,
