@@ -17,7 +17,12 @@ from rich.console import Console
 from services.cli.connection import Connection, running_stack
 from services.cli.dataset_commands import artifacts_root
 from services.cli.experiments.ablation_plan import SIZES, AblationPlan, AblationSize
-from services.cli.experiments.ablation_run import Ablation, run_ablation, write_report
+from services.cli.experiments.ablation_run import (
+    LOCAL_STUDENT,
+    Ablation,
+    run_ablation,
+    write_report,
+)
 from services.cli.experiments.ablation_store import (
     ConflictingPlan,
     experiment_dir,
@@ -89,6 +94,9 @@ def ablation(
     heldout_seeds: str | None = typer.Option(None, help="Held-out instance seeds (1000+)."),
     repeats: int | None = typer.Option(None, min=1, help="Students trained per variant."),
     name: str | None = typer.Option(None, help="Experiment name; rerun with it to continue."),
+    student: str = typer.Option(
+        LOCAL_STUDENT, help="Base model of the students: `local` or a model directory."
+    ),
     out: Path | None = typer.Option(None, help="Also copy the report into this folder."),
     as_json: bool = typer.Option(False, "--json", help="Print only the result JSON."),
 ) -> None:
@@ -115,7 +123,7 @@ def ablation(
     token = asyncio.run(add_account(connection.postgres_dsn, None, Role.ANNOTATOR))
     teacher = f"{SIMULATED_TEACHER} (deviation rate {plan.size.deviation_rate})"
     stages = Stages(console, total=5, quiet=as_json)
-    ablation_run = Ablation(plan, connection, gateway_url, token)
+    ablation_run = Ablation(plan, connection, gateway_url, token, student)
     results = run_ablation(ablation_run, stages, console, teacher)
     report = write_report(results, experiment_dir(root, plan.experiment))
     if out is not None:

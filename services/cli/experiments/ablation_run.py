@@ -61,8 +61,7 @@ from services.trajectory import Trajectory, fold
 
 FILTER_RULESET = "default"
 NO_FILTER_RULESET = "unfiltered"
-STUDENT = "local"
-STUDENT_NAME = "SmolLM2-135M-Instruct (the local model)"
+LOCAL_STUDENT = "local"
 
 
 @dataclass(frozen=True)
@@ -78,9 +77,15 @@ class Ablation:
     """One plan, run stage by stage against a running stack."""
 
     def __init__(
-        self, plan: AblationPlan, connection: Connection, gateway_url: str, token: str
+        self,
+        plan: AblationPlan,
+        connection: Connection,
+        gateway_url: str,
+        token: str,
+        student: str = LOCAL_STUDENT,
     ) -> None:
         self.plan = plan
+        self.student = student
         self._connection = connection
         self._gateway_url = gateway_url
         self._token = token
@@ -126,7 +131,7 @@ class Ablation:
             activation_checkpointing=False,
             seed=repeat,
         )
-        trained = trained_or_exit(dataset_id, STUDENT, recipe, None, console)
+        trained = trained_or_exit(dataset_id, self.student, recipe, None, console)
         if trained is None:  # only the other processes of a distributed run get None
             raise RuntimeError("the ablation trains in one process")
         return Student(variant, repeat, trained[0].body.checkpoint_id)
@@ -209,7 +214,7 @@ def run_ablation(
         experiment=plan.experiment,
         size=plan.size.name,
         teacher=teacher,
-        student_model=STUDENT_NAME,
+        student_model=_student_name(ablation.student),
         heldout=tuple(f"{family}#{seed}" for family, seed in plan.heldout),
         students=tuple(scores),
         datasets=tuple(datasets),
@@ -217,6 +222,10 @@ def run_ablation(
         judge_recall_by_mistake=by_mistake,
         annotator=annotator_facts(by_arm[Arm.GUIDED]),
     )
+
+
+def _student_name(student: str) -> str:
+    return "SmolLM2-135M-Instruct (the local model)" if student == LOCAL_STUDENT else student
 
 
 def _student_scores(ablation: Ablation, students: Sequence[Student]) -> list[StudentScores]:
