@@ -82,6 +82,7 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print only the resu
         masked_actions=masked,
         dataset_id=manifest["dataset_id"],
         trained_turns=manifest["counts"]["trained_turns"],
+        masked_turns=manifest["counts"]["masked_turns"],
         checkpoint_id=checkpoint_id,
         eval_task=HELD_OUT_TASK,
         eval_score=eval_score,
@@ -91,9 +92,10 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print only the resu
     if not as_json:
         console.print(
             f"{masked} actions masked; dataset {manifest['dataset_id']} trained checkpoint "
-            f"{checkpoint_id}, which scored {eval_score:.1f} on {HELD_OUT_TASK}"
+            f"{checkpoint_id}, which scored {eval_score:.1f} on {HELD_OUT_TASK}",
+            soft_wrap=True,
         )
-        console.print(f"UI: {stack.gateway_url}  token (admin): {token}")
+        console.print(f"UI: {stack.gateway_url}  token (admin): {token}", soft_wrap=True)
         console.print("The stack keeps running; `apollo down` stops it.")
     print(json.dumps(result))
 
@@ -111,7 +113,10 @@ def _guided_run(gateway_url: str, quiet: bool) -> dict:
     )
     _withhold_finish(started.trajectory_started)
     if not quiet:
-        console.print(f"    watch it live at {gateway_url}/#/trajectories/{started.trajectory_id}")
+        console.print(
+            f"    watch it live at {gateway_url}/#/trajectories/{started.trajectory_id}",
+            soft_wrap=True,
+        )
     publish_start(started)
     return follow_run(pack, started.trajectory_id, quiet=quiet, simulated_annotator=True)
 

@@ -29,6 +29,7 @@ def test_the_demo_collects_judges_builds_trains_and_evaluates() -> None:
             lineage = apollo(home, "lineage", outcome["checkpoint_id"], "--json")
         finally:
             apollo(home, "down", check=False)
+    print(f"demo stages (s): {outcome['stage_seconds']}")
     # The step budget ends the run: the demo withholds `finish` from the tiny model.
     assert (outcome["status"], outcome["steps"]) == ("finished", DEMO_STEPS)
     assert outcome["summaries"] >= 1
