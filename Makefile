@@ -14,7 +14,7 @@ DEB_PACKAGES := bubblewrap chromium prometheus kubectl
 .PHONY: help install demo test lint protos bench clean
 
 help:
-	@echo "make demo    install, then run the main job on the embedded stack"
+	@echo "make demo    install, then run the whole loop on the embedded stack"
 	@echo "make test    install, then lint and run every test"
 	@echo "make bench   install, then run every benchmark (JSON lines on stdout)"
 	@echo "make protos  regenerate the Python code of protos/"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 
 import typer
@@ -66,3 +68,26 @@ async def archived_records(dsn: str, trajectory_id: str) -> list[ArchivedEvent]:
         return await archive.events(trajectory_id)
     finally:
         await archive.close()
+
+
+# How long the recorder may take to archive a trajectory's end after the log showed it.
+ARCHIVE_WAIT_S = 60.0
+
+
+async def archived_end(dsn: str, trajectory_id: str) -> None:
+    """Wait until the archive holds the trajectory's end, and so every action before it."""
+    archive = await PgArchive.connect(dsn)
+    try:
+        deadline = time.monotonic() + ARCHIVE_WAIT_S
+        while time.monotonic() < deadline:
+            row = await archive.trajectory(trajectory_id)
+            if row is not None and row.ended_at is not None:
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        await archive.close()
+    Console(stderr=True).print(
+        f"[red]the archive has not recorded the end of {trajectory_id} after "
+        f"{ARCHIVE_WAIT_S:.0f} s; is the recorder running (`apollo status`)?[/red]"
+    )
+    raise typer.Exit(1)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from services.cli.connection import connection_or_exit
+from services.cli.connection import Connection, connection_or_exit
 from services.cli.options import parse_labels
 from services.cli.stack.home import ApolloHome
 from services.eventlog.bus import KafkaBus
@@ -69,23 +69,7 @@ def build(
         summary_upsample=summary_upsample,
         max_tokens=max_tokens,
     )
-    connection = connection_or_exit()
-    root = artifacts_root()
-    try:
-        outcome = asyncio.run(
-            _build(
-                connection.postgres_dsn,
-                connection.kafka,
-                config,
-                load_sample_tokenizer(tokenizer),
-                root,
-            )
-        )
-    except (EmptySelection, UnknownRulesetVersion, FileNotFoundError) as error:
-        _err.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from error
-    for rejection in outcome.rejected:
-        _err.print(f"[red]prompt mismatch, sample not written: {rejection}[/red]")
+    outcome = built_or_exit(connection_or_exit(), config, tokenizer)
     if as_json:
         print(json.dumps({"created": outcome.created, **outcome.manifest}))
         return
@@ -96,24 +80,45 @@ def build(
     _print_summary(dataset_summary(outcome.manifest))
 
 
-async def _build(
-    dsn: str, kafka: str, config: DatasetBuildConfig, tokenizer: SampleTokenizer, root: Path
+def built_or_exit(
+    connection: Connection, config: DatasetBuildConfig, tokenizer: str, quiet: bool = False
 ) -> BuildOutcome:
-    archive = await PgArchive.connect(dsn)
+    """Build the dataset under the artifacts root and publish its DatasetBuilt; on an empty
+    selection, an unknown ruleset version or a missing tokenizer, say so and exit 2. Each
+    sample refused for a prompt mismatch is said on stderr; `quiet` hides the progress."""
     try:
-        outcome = await build_dataset(archive, config, tokenizer, root, track=_track)
+        outcome = asyncio.run(
+            _build(connection, config, load_sample_tokenizer(tokenizer), artifacts_root(), quiet)
+        )
+    except (EmptySelection, UnknownRulesetVersion, FileNotFoundError) as error:
+        _err.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    for rejection in outcome.rejected:
+        _err.print(f"[red]prompt mismatch, sample not written: {rejection}[/red]")
+    return outcome
+
+
+async def _build(
+    connection: Connection,
+    config: DatasetBuildConfig,
+    tokenizer: SampleTokenizer,
+    root: Path,
+    quiet: bool,
+) -> BuildOutcome:
+    def tracked(items, description: str):
+        return track(items, description=description, console=_err, transient=True, disable=quiet)
+
+    archive = await PgArchive.connect(connection.postgres_dsn)
+    try:
+        outcome = await build_dataset(archive, config, tokenizer, root, track=tracked)
         if outcome.created:
             event = dataset_built_event(root, outcome.manifest)
             await archive.append([(TRAINING.name, event)])
-            async with KafkaBus(kafka, client_id="apollo-dataset") as bus:
+            async with KafkaBus(connection.kafka, client_id="apollo-dataset") as bus:
                 await bus.publish(event)
         return outcome
     finally:
         await archive.close()
-
-
-def _track(items, description: str):
-    return track(items, description=description, console=_err, transient=True)
 
 
 def _manifest_or_exit(dataset_id: str) -> dict:

@@ -9,11 +9,21 @@ import typer
 from rich.console import Console
 
 from apollo.v1 import events_pb2 as pb
-from services.cli.connection import running_stack
+from services.cli.connection import connection_or_exit, running_stack
+from services.cli.demo_stages import (
+    DEMO_RECIPE,
+    DEMO_RULESET,
+    HELD_OUT_TASK,
+    dataset_stage,
+    eval_stage,
+    judge_stage,
+    train_stage,
+)
 from services.cli.gateway_commands import add_account
 from services.cli.run_commands import follow_run, publish_start
 from services.cli.stack.home import ApolloHome
 from services.cli.stack_commands import up
+from services.cli.stages import Stages
 from services.gateway.users import Role
 from services.tasks.packs import TaskCatalog
 from services.tasks.starting import started_event
@@ -27,6 +37,9 @@ DEMO_STEPS = 8
 # 100; at 3,300 the window is summarized every few steps, not at every step (each summary is
 # one more model call).
 DEMO_SUMMARY_THRESHOLD = 3300
+# A task whose scripted reference run gives the dataset turns worth training (the tiny model's
+# own are mostly masked); neither it nor the demo task is the held-out one.
+REFERENCE_TASK = "data-construction-logs"
 
 
 def _withhold_finish(body: pb.TrajectoryStarted) -> None:
@@ -38,7 +51,8 @@ def _withhold_finish(body: pb.TrajectoryStarted) -> None:
 
 
 def demo(as_json: bool = typer.Option(False, "--json", help="Print only the result JSON.")) -> None:
-    """Run a built-in task with the local model while a simulated annotator steers it."""
+    """The whole loop: the local model runs a built-in task while a simulated annotator steers
+    it, then the judge, a dataset, a short training run and a held-out evaluation."""
     home = ApolloHome.resolve()
     if running_stack(home) is None:
         up(detach=True)
@@ -46,7 +60,48 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print only the resu
     if stack is None or not stack.gateway_url:
         console.print("[red]The stack has no gateway; is APOLLO_SERVICES narrowing it?[/red]")
         raise typer.Exit(1)
+    connection = connection_or_exit()
     token = asyncio.run(add_account(stack.postgres_dsn, None, Role.ADMIN))
+    stages = Stages(Console(stderr=True, quiet=as_json), total=6)
+    with stages.stage("collect", f"the local model on {DEMO_TASK} for {DEMO_STEPS} steps"):
+        result = _guided_run(stack.gateway_url, as_json)
+    with stages.stage("reference", f"the scripted reference solution of {REFERENCE_TASK}"):
+        reference_id = _reference_run(as_json)
+    trajectory_ids = [result["trajectory_id"], reference_id]
+    with stages.stage("judge", f"both trajectories under the shipped `{DEMO_RULESET}` ruleset"):
+        ruleset_version, masked = judge_stage(connection, trajectory_ids, as_json)
+    with stages.stage("dataset", "one sample per context window, masked turns without loss"):
+        manifest = dataset_stage(connection, ruleset_version, trajectory_ids, as_json)
+    with stages.stage("train", f"{DEMO_RECIPE.max_steps} masked SFT steps of the local model"):
+        checkpoint_id = train_stage(manifest["dataset_id"], Console(stderr=True, quiet=as_json))
+    with stages.stage("evaluate", f"the checkpoint on held-out {HELD_OUT_TASK}, no guidance"):
+        eval_score = eval_stage(connection, checkpoint_id, as_json)
+    result.update(
+        reference_trajectory_id=reference_id,
+        ruleset_version=ruleset_version,
+        masked_actions=masked,
+        dataset_id=manifest["dataset_id"],
+        trained_turns=manifest["counts"]["trained_turns"],
+        masked_turns=manifest["counts"]["masked_turns"],
+        checkpoint_id=checkpoint_id,
+        eval_task=HELD_OUT_TASK,
+        eval_score=eval_score,
+        stage_seconds=stages.seconds,
+        ui_url=stack.gateway_url,
+    )
+    if not as_json:
+        console.print(
+            f"{masked} actions masked; dataset {manifest['dataset_id']} trained checkpoint "
+            f"{checkpoint_id}, which scored {eval_score:.1f} on {HELD_OUT_TASK}",
+            soft_wrap=True,
+        )
+        console.print(f"UI: {stack.gateway_url}  token (admin): {token}", soft_wrap=True)
+        console.print("The stack keeps running; `apollo down` stops it.")
+    print(json.dumps(result))
+
+
+def _guided_run(gateway_url: str, quiet: bool) -> dict:
+    """The local model on the demo task, steered by the simulated annotator: its outcome."""
     pack = TaskCatalog().get(DEMO_TASK)
     started = started_event(
         pack,
@@ -57,15 +112,26 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print only the resu
         summary_threshold=DEMO_SUMMARY_THRESHOLD,
     )
     _withhold_finish(started.trajectory_started)
-    if not as_json:
+    if not quiet:
         console.print(
-            f"Running [bold]{DEMO_TASK}[/bold] with the local model for {DEMO_STEPS} steps; "
-            f"watch it live at {stack.gateway_url}/#/trajectories/{started.trajectory_id}"
+            f"    watch it live at {gateway_url}/#/trajectories/{started.trajectory_id}",
+            soft_wrap=True,
         )
     publish_start(started)
-    result = follow_run(pack, started.trajectory_id, quiet=as_json, simulated_annotator=True)
-    result["ui_url"] = stack.gateway_url
-    if not as_json:
-        console.print(f"UI: {stack.gateway_url}  token (admin): {token}")
-        console.print("The stack keeps running; `apollo down` stops it.")
-    print(json.dumps(result))
+    return follow_run(pack, started.trajectory_id, quiet=quiet, simulated_annotator=True)
+
+
+def _reference_run(quiet: bool) -> str:
+    """The reference solution of another task, archived so the dataset has good turns to train
+    on besides the tiny model's few: its trajectory id."""
+    pack = TaskCatalog().get(REFERENCE_TASK)
+    started = started_event(
+        pack,
+        "scripted:reference",
+        started_by="cli",
+        service="cli",
+        summary_threshold=DEMO_SUMMARY_THRESHOLD,
+    )
+    publish_start(started)
+    follow_run(pack, started.trajectory_id, quiet=quiet, simulated_annotator=False)
+    return started.trajectory_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from enum import StrEnum
 
 import typer
@@ -18,7 +19,7 @@ from services.cli.importing import import_events
 from services.cli.run_commands import follow_trajectory
 from services.eventlog.bus import KafkaBus
 from services.eventlog.pg_archive import PgArchive
-from services.tasks.families import heldout_seeds
+from services.tasks.families import HELDOUT_FIRST_SEED, heldout_seeds
 from services.tasks.packs import TaskCatalog, TaskPackError
 from services.tasks.starting import BadPolicy, started_event
 from services.trainer.evaluation import (
@@ -140,24 +141,59 @@ def evaluate(
         return
     if checkpoint is None or tasks is None:
         raise typer.BadParameter("give --checkpoint and --tasks (or use `apollo eval report`)")
-    task_ids = _task_ids(tasks)
+    request = EvaluationRequest(
+        checkpoint, tuple(_task_ids(tasks)), tuple(heldout_seeds(seeds)), max_steps, variant, policy
+    )
     connection = connection_or_exit()
+    evaluated, added = evaluate_checkpoint(connection, request, quiet=as_json)
+    _print_evaluation(evaluated, evaluation_scores(connection, evaluated), added, as_json)
+
+
+@dataclass(frozen=True)
+class EvaluationRequest:
+    """What one `apollo eval` asks for: the checkpoint, its tasks and seeds, and how to run it."""
+
+    checkpoint_id: str
+    task_ids: tuple[str, ...]
+    # The task instances to run on (held-out seeds, 1000 and up, unless asked otherwise).
+    seeds: tuple[int, ...] = (HELDOUT_FIRST_SEED,)
+    # The step budget of each run; None keeps the task's.
+    max_steps: int | None = None
+    variant: str = ""
+    # The policy spec serving the checkpoint; None runs its directory on the local backend.
+    served_as: str | None = None
+
+
+def evaluate_checkpoint(
+    connection: Connection, request: EvaluationRequest, quiet: bool = False
+) -> tuple[EvaluatedCheckpoint, int]:
+    """Run and score every task and seed of the request not scored yet (a progress bar unless
+    `quiet`): the checkpoint as evaluated, and how many runs were newly scored."""
     facts = asyncio.run(_archived_facts(connection.postgres_dsn))
     try:
-        saved = facts.checkpoints.get(checkpoint)
-        evaluated = evaluated_checkpoint(checkpoint, saved, artifacts_root(), policy)
+        saved = facts.checkpoints.get(request.checkpoint_id)
+        evaluated = evaluated_checkpoint(
+            request.checkpoint_id, saved, artifacts_root(), request.served_as
+        )
     except UnknownCheckpoint as error:
         raise typer.BadParameter(str(error), param_hint="--checkpoint") from error
-    runs = plan_runs(evaluated, task_ids, heldout_seeds(seeds))
-    added = asyncio.run(_run_all(connection, runs, facts, max_steps, variant, as_json))
-    _print_evaluation(evaluated, connection, added, as_json)
+    runs = plan_runs(evaluated, request.task_ids, request.seeds)
+    added = asyncio.run(
+        _run_all(connection, runs, facts, request.max_steps, request.variant, quiet)
+    )
+    return evaluated, added
+
+
+def evaluation_scores(
+    connection: Connection, evaluated: EvaluatedCheckpoint
+) -> list[pb.EvaluationScored]:
+    """Every archived score of the checkpoint."""
+    return asyncio.run(_archived_facts(connection.postgres_dsn)).scores_of(evaluated.checkpoint_id)
 
 
 def _print_evaluation(
-    evaluated: EvaluatedCheckpoint, connection: Connection, added: int, as_json: bool
+    evaluated: EvaluatedCheckpoint, scores: list[pb.EvaluationScored], added: int, as_json: bool
 ) -> None:
-    facts = asyncio.run(_archived_facts(connection.postgres_dsn))
-    scores = facts.scores_of(evaluated.checkpoint_id)
     if as_json:
         rows = [row.as_json() for row in report_rows(scores)]
         result = {"checkpoint_id": evaluated.checkpoint_id, "policy": evaluated.policy}

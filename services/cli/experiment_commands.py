@@ -122,7 +122,7 @@ def ablation(
     connection, gateway_url = _stack_connection()
     token = asyncio.run(add_account(connection.postgres_dsn, None, Role.ANNOTATOR))
     teacher = f"{SIMULATED_TEACHER} (deviation rate {plan.size.deviation_rate})"
-    stages = Stages(console, total=5, quiet=as_json)
+    stages = Stages(Console(stderr=True, quiet=as_json), total=5)
     ablation_run = Ablation(plan, connection, gateway_url, token, student)
     results = run_ablation(ablation_run, stages, console, teacher)
     report = write_report(results, experiment_dir(root, plan.experiment))

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from services.cli.connection import Connection
 from services.cli.judge_agreement import agreement
 from services.cli.judge_archive import (
     archive_connection,
@@ -124,12 +125,10 @@ def run_(
     ruleset = ruleset_or_exit(rules)
     selection = Selection(tuple(trajectory or ()), task, parse_labels(label or []), _since(since))
     limits = Limits(budget, max_calls, model_concurrency)
-    connection = archive_connection()
     try:
         plan, tally = asyncio.run(
-            _rejudge(connection.postgres_dsn, connection.kafka, ruleset, selection, limits,
-                     dry_run, batch)
-        )  # fmt: skip
+            rejudge_archive(archive_connection(), ruleset, selection, limits, dry_run, batch)
+        )
     except UnknownTrajectories as error:
         console.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(BAD_INPUT_EXIT) from None
@@ -148,11 +147,12 @@ def run_(
 
 @dataclass(frozen=True)
 class Limits:
-    """What one `judge run` may spend: actions judged, model calls, calls in flight."""
+    """What one `judge run` may spend: actions judged, model calls, calls in flight (no limit
+    on the first two unless given)."""
 
-    actions: int | None
-    model_calls: int | None
-    model_concurrency: int
+    actions: int | None = None
+    model_calls: int | None = None
+    model_concurrency: int = JudgeSettings.model_fields["judge_model_concurrency"].default
 
     def budgets(self) -> str:
         """The budgets given, e.g. "budget of 10 actions / 50 model calls"; "" if none."""
@@ -164,31 +164,35 @@ class Limits:
         return f"budget of {' / '.join(given)}" if given else ""
 
 
-async def _rejudge(
-    dsn: str,
-    kafka: str,
+async def rejudge_archive(
+    connection: Connection,
     ruleset: Ruleset,
     selection: Selection,
     limits: Limits,
-    dry_run: bool,
-    batch: int,
+    dry_run: bool = False,
+    batch: int = BATCH_TRAJECTORIES,
+    quiet: bool = False,
 ) -> tuple[Tally, Tally | None]:
-    """The plan, then (unless a dry run) the run: into the archive, published when possible."""
+    """The plan, then (unless a dry run) the run: into the archive, published when possible;
+    `quiet` keeps the plan line and the progress bar off stderr."""
+    dsn = connection.postgres_dsn
     async with opened_archive(dsn) as archive, opened_judge_models(
         dsn, ruleset, limits.model_concurrency
     ) as models:  # fmt: skip
         rejudging = Rejudging(archive, ruleset, selection, batch, models)
         ids = await rejudging.trajectory_ids()
         plan = await rejudging.plan(ids)
-        console.print(
-            _plan_line(ruleset, plan, limits) + (" — dry run, nothing recorded" if dry_run else "")
-        )
+        if not quiet:
+            console.print(
+                _plan_line(ruleset, plan, limits)
+                + (" — dry run, nothing recorded" if dry_run else "")
+            )
         if dry_run:
             return plan, None
-        async with reachable_bus(kafka) as bus:
+        async with reachable_bus(connection.kafka) as bus:
             with Progress(
                 TextColumn("judging"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=console,
+                console=console, disable=quiet,
             ) as progress:  # fmt: skip
                 task = progress.add_task("judging", total=len(ids))
                 tally = await rejudging.run(

@@ -10,23 +10,20 @@ from rich.console import Console
 
 
 class Stages:
-    """Announces each stage as `n/total name: what` and how long it took (silent if quiet);
-    `seconds` keeps every stage's wall time for the command's JSON."""
+    """Announces each stage as `n/total name: what` and how long it took (a quiet console for
+    none); `seconds` keeps every stage's wall time for the command's JSON."""
 
-    def __init__(self, console: Console, total: int, quiet: bool = False) -> None:
+    def __init__(self, console: Console, total: int) -> None:
         self._console = console
         self._total = total
-        self._quiet = quiet
         self.seconds: dict[str, float] = {}
 
     @contextlib.contextmanager
     def stage(self, name: str, what: str) -> Iterator[None]:
         """Time one stage, announcing it and how long it took."""
         number = len(self.seconds) + 1
-        if not self._quiet:
-            self._console.print(f"[bold]{number}/{self._total} {name}[/bold]: {what}")
+        self._console.print(f"[bold]{number}/{self._total} {name}[/bold]: {what}")
         started = time.perf_counter()
         yield
         self.seconds[name] = round(time.perf_counter() - started, 1)
-        if not self._quiet:
-            self._console.print(f"    {name} done in {self.seconds[name]:.1f} s")
+        self._console.print(f"    {name} done in {self.seconds[name]:.1f} s")

@@ -51,11 +51,6 @@ def train_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
     """Train with per-turn loss masks; rerun the same command to resume after a kill."""
-    # torch and TRL load only when training, not with every `apollo` command.
-    from services.trainer.training import BaseModelError, TrainingRun, train
-    from services.trainer.training_data import TrainingDataError
-
-    artifacts = TrainerSettings().artifacts_root(ApolloHome.resolve().root)
     recipe = TrainingRecipe(
         epochs=epochs,
         learning_rate=lr,
@@ -65,15 +60,10 @@ def train_command(
         save_steps=save_steps,
         lora=lora,
     )
-    run = TrainingRun(dataset_dir(artifacts, dataset), base_model, recipe, artifacts, out)
-    try:
-        saved = train(run, console)
-    except (TrainingDataError, BaseModelError, FatalBackendError) as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from error
-    if saved is None:  # not the main process of a distributed run: it reports nothing
+    trained = trained_or_exit(dataset, base_model, recipe, out, console)
+    if trained is None:  # not the main process of a distributed run: it reports nothing
         return
-    recorded = _record(saved)
+    saved, recorded = trained
     body = saved.body
     if as_json:
         result = {
@@ -90,6 +80,29 @@ def train_command(
     figures = sorted(body.metrics.items())
     typer.echo("  " + ", ".join(f"{name} {value:.6g}" for name, value in figures))
     typer.echo(f"  run it with --policy local:{saved.directory}")
+
+
+def trained_or_exit(
+    dataset: str, base_model: str, recipe: TrainingRecipe, out: Path | None, progress: Console
+) -> tuple[SavedCheckpoint, bool] | None:
+    """Train (or resume, or find finished) the checkpoint of the dataset, base model and recipe,
+    its loss bar on `progress`, and record its CheckpointSaved when a stack is up: the checkpoint
+    and whether it was recorded. None on every process of a distributed run but the main one;
+    an unusable dataset or base model is said on stderr and exits 2."""
+    # torch and TRL load only when training, not with every `apollo` command.
+    from services.trainer.training import BaseModelError, TrainingRun, train
+    from services.trainer.training_data import TrainingDataError
+
+    artifacts = TrainerSettings().artifacts_root(ApolloHome.resolve().root)
+    run = TrainingRun(dataset_dir(artifacts, dataset), base_model, recipe, artifacts, out)
+    try:
+        saved = train(run, progress)
+    except (TrainingDataError, BaseModelError, FatalBackendError) as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    if saved is None:
+        return None
+    return saved, _record(saved)
 
 
 def _record(saved: SavedCheckpoint) -> bool:

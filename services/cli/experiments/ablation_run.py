@@ -17,9 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from apollo.v1 import events_pb2 as pb
-from services.cli.connection import Connection
+from services.cli.connection import Connection, archived_end
 from services.cli.dataset_commands import built_or_exit
-from services.cli.demo_stages import archived_end
 from services.cli.eval_commands import EvaluationRequest, evaluate_checkpoint, evaluation_scores
 from services.cli.experiments.ablation_collect import Collector
 from services.cli.experiments.ablation_facts import (
