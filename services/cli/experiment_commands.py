@@ -14,7 +14,7 @@ import typer
 from google.protobuf.timestamp_pb2 import Timestamp
 from rich.console import Console
 
-from services.cli.connection import Connection, running_stack
+from services.cli.connection import Connection, connection_or_exit, running_stack
 from services.cli.dataset_commands import artifacts_root
 from services.cli.experiments.ablation_plan import SIZES, AblationPlan, AblationSize
 from services.cli.experiments.ablation_run import (
@@ -83,7 +83,7 @@ def _stack_connection() -> tuple[Connection, str]:
         console.print("[red]The stack has no gateway (the annotator needs one); is "
                       "APOLLO_SERVICES narrowing it?[/red]")  # fmt: skip
         raise typer.Exit(1)
-    return Connection(stack.kafka, stack.postgres_dsn), stack.gateway_url
+    return connection_or_exit(), stack.gateway_url
 
 
 @experiment_app.command()

@@ -54,8 +54,9 @@ def test_the_small_ablation_runs_end_to_end_and_a_rerun_adds_nothing(tmp_path: P
         assert len({d["dataset_id"] for d in datasets.values()}) == 4
         # The keep-all ruleset masks nothing; the default one masks the teacher's loud mistakes
         # (its plan for these two instances holds a wrong path and a polling loop).
-        assert datasets["human"]["masked_turns"] == datasets["neither"]["masked_turns"] == 0
-        assert datasets["filter"]["masked_turns"] > 0
+        assert datasets["human"]["masked_actions"] == datasets["neither"]["masked_actions"] == 0
+        assert datasets["filter"]["masked_actions"] > 0
+        assert datasets["human+filter"]["masked_actions"] > 0
         # The annotator steered the guided arm only.
         assert datasets["human+filter"]["guidance"] > 0
         assert datasets["filter"]["guidance"] == datasets["neither"]["guidance"] == 0

@@ -32,6 +32,8 @@ def dataset(variant: str, masked: int, guidance: int) -> DatasetFacts:
         samples=14,
         trained_turns=30 - masked,
         masked_turns=masked,
+        actions=30,
+        masked_actions=masked,
         steps=40,
         guidance=guidance,
         mean_collection_score=62.5,
@@ -82,6 +84,7 @@ def test_the_report_has_the_two_by_two_table_changes_rates_and_lineage() -> None
     assert "Untrained SmolLM2-135M: 20.0 (best 25.0)." in report
     # human+filter: 35 vs untrained 20 and vs filter (no human) 20.
     assert "| human+filter | 35.0 | +75.0% | +75.0% | 0.10 |" in report
+    assert "| variant | final | vs untrained | vs no human (filter) | null-action rate |" in report
     assert "| human+filter | ds-human+filter | 2 | 14 | 24 | 0.20 | 10.0 | 62.5 |" in report
     assert "| polling-loop | 4 | 3 | 0.75 | 0.30 |" in report
     assert "| sleep-twice | 0 | 0 | - | 0.00 |" in report

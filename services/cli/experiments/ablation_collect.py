@@ -46,6 +46,7 @@ def collection_started(plan: AblationPlan, run: CollectionRun) -> pb.Event:
         service="cli",
         labels={**plan.labels(run), **teacher.labels()},
         seed=run.seed,
+        summary_threshold=plan.size.summary_threshold,
     )
     started.trajectory_id = plan.trajectory_id(run)
     started.event_id = plan.derived_id("collect", started.trajectory_id, "started")

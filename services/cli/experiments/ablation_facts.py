@@ -11,8 +11,14 @@ from services.tasks.teacher import deviations
 from services.trajectory import Trajectory
 
 
-def dataset_facts(variant: str, manifest: dict, trajectories: Sequence[Trajectory]) -> DatasetFacts:
-    """One variant's dataset (its manifest) and the trajectories it was built from."""
+def dataset_facts(
+    variant: str,
+    manifest: dict,
+    trajectories: Sequence[Trajectory],
+    verdicts: Sequence[VerdictRow],
+) -> DatasetFacts:
+    """One variant's dataset (its manifest), the trajectories it was built from and its
+    ruleset's verdicts on them."""
     counts = manifest["counts"]
     scores = [t.final_score if t.final_score is not None else 0.0 for t in trajectories]
     return DatasetFacts(
@@ -23,6 +29,8 @@ def dataset_facts(variant: str, manifest: dict, trajectories: Sequence[Trajector
         samples=counts["react_samples"] + counts["summary_samples"],
         trained_turns=counts["trained_turns"],
         masked_turns=counts["masked_turns"],
+        actions=len(verdicts),
+        masked_actions=sum(row.masked for row in verdicts),
         steps=sum(len(t.steps) for t in trajectories),
         guidance=sum(len(t.guidance) for t in trajectories),
         mean_collection_score=sum(scores) / len(scores) if scores else 0.0,

@@ -64,6 +64,9 @@ class AblationSize:
     deviation_rate: float
     train_steps: int
     eval_max_steps: int
+    # Collection summarizes at this prompt size, so every window fits `max_tokens`: the
+    # first prompt alone is about 2,900 tokens, and CPU training cost grows with length.
+    summary_threshold: int
     max_tokens: int
 
 
@@ -78,6 +81,7 @@ SIZES = {
         deviation_rate=0.3,
         train_steps=2,
         eval_max_steps=2,
+        summary_threshold=3300,
         max_tokens=4096,
     ),
     # Fits a 2-core machine in about 90 minutes.
@@ -90,6 +94,7 @@ SIZES = {
         deviation_rate=0.3,
         train_steps=20,
         eval_max_steps=8,
+        summary_threshold=3300,
         max_tokens=4096,
     ),
 }

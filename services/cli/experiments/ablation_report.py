@@ -75,7 +75,14 @@ def _changes_section(results: AblationResults) -> list[str]:
         "## Relative changes of the final score (as the paper reports them)",
         "",
         *_table(
-            ["variant", "final", "vs untrained", f"vs {NO_HUMAN.name}", "null-action rate"], rows
+            [
+                "variant",
+                "final",
+                "vs untrained",
+                f"vs no human ({NO_HUMAN.name})",
+                "null-action rate",
+            ],
+            rows,
         ),
         "",
         f"The paper's claim is that {FULL.name} beats the untrained model and the model trained "
@@ -99,7 +106,7 @@ def _datasets_section(results: AblationResults) -> list[str]:
         for facts in results.datasets
     ]
     header = [
-        "variant", "dataset", "trajectories", "samples", "trained turns", "mask rate",
+        "variant", "dataset", "trajectories", "samples", "trained turns", "actions masked",
         "guidance per 100 steps", "collection score",
     ]  # fmt: skip
     return [

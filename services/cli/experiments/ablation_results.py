@@ -47,15 +47,18 @@ class DatasetFacts:
     samples: int
     trained_turns: int
     masked_turns: int
+    # The ruleset's verdicts on the trajectories' actions (a sample whose every assistant turn
+    # is masked is dropped, so the dataset's turns understate what the filter removes).
+    actions: int
+    masked_actions: int
     steps: int
     guidance: int
     mean_collection_score: float
 
     @property
     def mask_rate(self) -> float:
-        """Share of assistant turns the dataset does not train."""
-        total = self.trained_turns + self.masked_turns
-        return self.masked_turns / total if total else 0.0
+        """Share of the trajectories' actions the dataset's ruleset masks."""
+        return self.masked_actions / self.actions if self.actions else 0.0
 
     @property
     def intervention_rate(self) -> float:

@@ -31,6 +31,7 @@ from services.cli.experiments.ablation_facts import (
 from services.cli.experiments.ablation_plan import (
     ARM_LABEL,
     EXPERIMENT_LABEL,
+    FULL,
     VARIANTS,
     AblationPlan,
     Arm,
@@ -110,9 +111,8 @@ class Ablation:
 
     def build(self, variant: Variant) -> dict:
         """The variant's dataset (built once): its manifest."""
-        ruleset = self._filter if variant.filtered else self._no_filter
         config = DatasetBuildConfig(
-            ruleset_version=ruleset.version,
+            ruleset_version=self.ruleset_version(variant),
             selection=TrajectorySelection(
                 labels={EXPERIMENT_LABEL: self.plan.experiment, ARM_LABEL: str(variant.arm)}
             ),
@@ -154,10 +154,13 @@ class Ablation:
             if score.evaluation_trajectory_id in planned
         ]
 
-    def verdict_rows(self, trajectory_ids: Sequence[str]) -> list[VerdictRow]:
-        """The filter ruleset's verdict rows on the trajectories."""
-        return asyncio.run(_verdict_rows(self._connection.postgres_dsn, self._filter.version,
-                                         trajectory_ids))  # fmt: skip
+    def verdict_rows(self, version: str, trajectory_ids: Sequence[str]) -> list[VerdictRow]:
+        """A ruleset version's verdict rows on the trajectories."""
+        return asyncio.run(_verdict_rows(self._connection.postgres_dsn, version, trajectory_ids))
+
+    def ruleset_version(self, variant: Variant) -> str:
+        """The version whose verdicts a variant's dataset trains by."""
+        return (self._filter if variant.filtered else self._no_filter).version
 
     def trajectories(self, trajectory_ids: Sequence[str]) -> list[Trajectory]:
         """The archived trajectories, folded."""
@@ -199,7 +202,11 @@ def run_ablation(
     with stages.stage("datasets", "the four datasets of the 2x2"):
         for variant in VARIANTS:
             manifest = ablation.build(variant)
-            datasets.append(dataset_facts(variant.name, manifest, by_arm[variant.arm]))
+            arm = by_arm[variant.arm]
+            rows = ablation.verdict_rows(
+                ablation.ruleset_version(variant), [t.trajectory_id for t in arm]
+            )
+            datasets.append(dataset_facts(variant.name, manifest, arm, rows))
     students: list[Student] = []
     with stages.stage("train", f"{len(VARIANTS)} variants x {plan.size.repeats} repeats"):
         for facts, variant in zip(datasets, VARIANTS, strict=True):
@@ -207,7 +214,9 @@ def run_ablation(
                 students.append(ablation.train(variant, facts.dataset_id, repeat, console))
     with stages.stage("evaluate", f"{len(students) + 1} students on {len(plan.heldout)} instances"):
         scores = _student_scores(ablation, students)
-    rows = ablation.verdict_rows([t.trajectory_id for t in collected])
+    rows = ablation.verdict_rows(
+        ablation.ruleset_version(FULL), [t.trajectory_id for t in collected]
+    )
     agreement, by_mistake = judge_agreement(rows, teacher_deviations(collected))
     return AblationResults(
         experiment=plan.experiment,
