@@ -11,12 +11,13 @@ TORCH_VERSION := 2.13.0
 # Debian packages the tests and the sandbox need.
 DEB_PACKAGES := bubblewrap chromium prometheus kubectl
 
-.PHONY: help install demo test lint protos bench clean
+.PHONY: help install demo test lint protos bench ablation clean
 
 help:
 	@echo "make demo    install, then run the whole loop on the embedded stack"
 	@echo "make test    install, then lint and run every test"
 	@echo "make bench   install, then run every benchmark (JSON lines on stdout)"
+	@echo "make ablation  install, then run the default ablation into docs/experiments/"
 	@echo "make protos  regenerate the Python code of protos/"
 
 install: $(STAMPS)/debian $(STAMPS)/python $(STAMPS)/model $(BUF)
@@ -65,6 +66,11 @@ bench: install
 
 demo: install
 	$(VENV)/bin/apollo demo
+
+# The paper's ablation in miniature at its default size (about 90 minutes on 2 cores); a
+# rerun after a kill continues it. The report lands in docs/experiments/ablation-default.
+ablation: install
+	$(VENV)/bin/apollo experiment ablation --out docs/experiments/ablation-default
 
 clean:
 	rm -rf $(STAMPS) .tools .pytest_cache .ruff_cache

@@ -84,16 +84,18 @@ SIZES = {
         summary_threshold=3300,
         max_tokens=4096,
     ),
-    # Fits a 2-core machine in about 90 minutes.
+    # Sized for a 2-core machine in at most 90 minutes, where a training step of the local
+    # model on a 3,500-token window and a model call of the evaluation each take tens of
+    # seconds: three families, two training instances each, two repeats, short runs.
     "default": AblationSize(
         name="default",
-        families=None,
-        train_seeds=tuple(training_seeds(3)),
+        families=("data-filtering-dedup", "data-construction-logs", "reward-design-sorting"),
+        train_seeds=tuple(training_seeds(2)),
         heldout_seeds=tuple(heldout_seeds(1)),
-        repeats=3,
+        repeats=2,
         deviation_rate=0.3,
-        train_steps=20,
-        eval_max_steps=8,
+        train_steps=4,
+        eval_max_steps=3,
         summary_threshold=3300,
         max_tokens=4096,
     ),
