@@ -27,6 +27,9 @@ def test_the_demo_collects_judges_builds_trains_and_evaluates() -> None:
             outcome = json.loads(result.stdout.splitlines()[-1])
             verify = apollo(home, "trajectory", "verify", outcome["trajectory_id"], "--json")
             lineage = apollo(home, "lineage", outcome["checkpoint_id"], "--json")
+            # The checkpoint ran as a local policy through the stack, and its prompts verify.
+            [run] = json.loads(lineage.stdout)["evaluations"]
+            held_out = apollo(home, "trajectory", "verify", run["evaluation_trajectory_id"], "--json")
         finally:
             apollo(home, "down", check=False)
     print(f"demo stages (s): {outcome['stage_seconds']}")
@@ -56,6 +59,9 @@ def test_the_demo_collects_judges_builds_trains_and_evaluates() -> None:
     assert (evaluation["task_id"], evaluation["variant"]) == (HELD_OUT_TASK, EVAL_VARIANT)
     assert evaluation.get("final_score", 0.0) == outcome["eval_score"]
     assert 0.0 <= outcome["eval_score"] <= 100.0
+    checked = json.loads(held_out.stdout)
+    assert checked["actions"] >= 1
+    assert checked["matching"] == checked["actions"]
     assert set(outcome["stage_seconds"]) == {
         "collect", "reference", "judge", "dataset", "train", "evaluate"
     }  # fmt: skip
