@@ -29,7 +29,8 @@ def test_the_demo_collects_judges_builds_trains_and_evaluates() -> None:
             lineage = apollo(home, "lineage", outcome["checkpoint_id"], "--json")
             # The checkpoint ran as a local policy through the stack, and its prompts verify.
             [run] = json.loads(lineage.stdout)["evaluations"]
-            held_out = apollo(home, "trajectory", "verify", run["evaluation_trajectory_id"], "--json")
+            run_id = run["evaluation_trajectory_id"]
+            held_out = apollo(home, "trajectory", "verify", run_id, "--json")
         finally:
             apollo(home, "down", check=False)
     print(f"demo stages (s): {outcome['stage_seconds']}")
