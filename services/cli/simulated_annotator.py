@@ -1,18 +1,22 @@
 """The simulated annotator: a client of the gateway's HTTP API that steps in on drift.
 
 It does what the paper's experts do, crudely: it watches one trajectory and, when the
-gateway's drift signals flag it, sends the task's next hint as guidance. Demos, tests
-and benchmarks use it in place of a person.
+gateway's drift signals flag it, sends the task's next hint as guidance. While it watches
+it sends the web app's attention heartbeats, so the gateway records its time as it records
+a person's. Demos, tests, benchmarks and experiments use it in place of a person.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import structlog
+
+from services.gateway.attention import MAX_HEARTBEAT_SECONDS
 
 log = structlog.get_logger(service="simulated-annotator")
 
@@ -49,6 +53,7 @@ class SimulatedAnnotator:
         async with httpx.AsyncClient(
             base_url=self.gateway_url, headers=headers, transport=self.transport
         ) as client:
+            watched_since = time.monotonic()
             while self.sent < len(self.hints):
                 reply = await client.get(f"/api/trajectories/{self.trajectory_id}")
                 if reply.status_code == 200:
@@ -58,7 +63,18 @@ class SimulatedAnnotator:
                     if self._due(summary):
                         await self._send(client, summary)
                 await asyncio.sleep(self.poll_s)
+                watched_since = await self._heartbeat(client, watched_since)
         return self.sent
+
+    async def _heartbeat(self, client: httpx.AsyncClient, since: float) -> float:
+        """Report the seconds watched since `since` (as the web app does); the new mark."""
+        now = time.monotonic()
+        seconds = min(now - since, MAX_HEARTBEAT_SECONDS)
+        if seconds > 0:
+            await client.post(
+                f"/api/trajectories/{self.trajectory_id}/attention", json={"seconds": seconds}
+            )
+        return now
 
     def _due(self, summary: dict) -> bool:
         return (

@@ -62,7 +62,12 @@ def results() -> AblationResults:
         ),
         judge=(Agreement("polling-loop", 3, 1, 7, 29), Agreement("sleep-twice", 0, 0, 10, 30)),
         judge_recall_by_mistake={"polling_loop": 0.5},
-        annotator=AnnotatorFacts(guided_trajectories=2, guidance=4, response_seconds=(1.0, 3.0)),
+        annotator=AnnotatorFacts(
+            guided_trajectories=2,
+            guidance=4,
+            response_seconds=(1.0, 3.0),
+            attention_seconds=(10.0, 20.0),
+        ),
     )
 
 
@@ -91,6 +96,7 @@ def test_the_report_has_the_two_by_two_table_changes_rates_and_lineage() -> None
     assert "| polling_loop | 0.50 |" in report
     assert "4 guidance messages over 2 guided trajectories (2.0 each)" in report
     assert "2.0 s" in report
+    assert "15.0 s per guided trajectory" in report
     assert "**simulated**" in report
     assert "![Held-out scores by variant](scores.png)" in report
     assert (

@@ -54,8 +54,9 @@ def judge_agreement(
     return tuple(against_deviations(rows, steps)), recall_by_kind(rows, deviant)
 
 
-def annotator_facts(guided: Sequence[Trajectory]) -> AnnotatorFacts:
-    """Guidance in the guided arm, and how long after the last recorded step each came."""
+def annotator_facts(guided: Sequence[Trajectory], attention: Mapping[str, float]) -> AnnotatorFacts:
+    """Guidance in the guided arm, how long after the last recorded step each came, and the
+    attention seconds the gateway recorded on each trajectory (by trajectory id)."""
     response = []
     for trajectory in guided:
         for guidance in trajectory.guidance:
@@ -71,6 +72,7 @@ def annotator_facts(guided: Sequence[Trajectory]) -> AnnotatorFacts:
         guided_trajectories=len(guided),
         guidance=sum(len(t.guidance) for t in guided),
         response_seconds=tuple(response),
+        attention_seconds=tuple(attention.get(t.trajectory_id, 0.0) for t in guided),
     )
 
 

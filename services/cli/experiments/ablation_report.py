@@ -143,7 +143,9 @@ def _annotator_section(results: AblationResults) -> list[str]:
         "",
         f"{facts.guidance} guidance messages over {facts.guided_trajectories} guided trajectories "
         f"({facts.guidance_per_trajectory:.1f} each); median time from the step it answered to the "
-        f"guidance: {'-' if median is None else f'{median:.1f} s'} (the gateway's timestamps).",
+        f"guidance: {'-' if median is None else f'{median:.1f} s'} (the gateway's timestamps). "
+        f"Attention time the gateway recorded: {facts.attention_per_trajectory:.1f} s per guided "
+        "trajectory (the simulated annotator's heartbeats, as the web app sends them).",
         "",
     ]
 

@@ -73,11 +73,19 @@ class AnnotatorFacts:
     guided_trajectories: int
     guidance: int
     response_seconds: tuple[float, ...] = field(default=())
+    # The attention time the gateway recorded on each guided trajectory.
+    attention_seconds: tuple[float, ...] = field(default=())
 
     @property
     def guidance_per_trajectory(self) -> float:
         """Guidance messages per guided trajectory."""
         return self.guidance / self.guided_trajectories if self.guided_trajectories else 0.0
+
+    @property
+    def attention_per_trajectory(self) -> float:
+        """Mean attention seconds the gateway recorded per guided trajectory."""
+        total = sum(self.attention_seconds)
+        return total / self.guided_trajectories if self.guided_trajectories else 0.0
 
     @property
     def median_response_seconds(self) -> float | None:

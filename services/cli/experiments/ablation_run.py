@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
@@ -158,6 +159,16 @@ class Ablation:
         """A ruleset version's verdict rows on the trajectories."""
         return asyncio.run(_verdict_rows(self._connection.postgres_dsn, version, trajectory_ids))
 
+    def attention(self) -> dict[str, float]:
+        """Attention seconds the gateway recorded, by trajectory (every annotator's summed)."""
+        headers = {"Authorization": f"Bearer {self._token}"}
+        reply = httpx.get(f"{self._gateway_url}/api/attention", headers=headers, timeout=30)
+        reply.raise_for_status()
+        totals: dict[str, float] = {}
+        for row in reply.json():
+            totals[row["trajectory_id"]] = totals.get(row["trajectory_id"], 0.0) + row["seconds"]
+        return totals
+
     def ruleset_version(self, variant: Variant) -> str:
         """The version whose verdicts a variant's dataset trains by."""
         return (self._filter if variant.filtered else self._no_filter).version
@@ -228,7 +239,7 @@ def run_ablation(
         datasets=tuple(datasets),
         judge=agreement,
         judge_recall_by_mistake=by_mistake,
-        annotator=annotator_facts(by_arm[Arm.GUIDED]),
+        annotator=annotator_facts(by_arm[Arm.GUIDED], ablation.attention()),
     )
 
 
