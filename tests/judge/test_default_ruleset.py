@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -44,7 +43,7 @@ def _reference_calls(task_id: str, workspace: Workspace) -> list[Call]:
 
 @pytest.mark.parametrize("task_id", TaskCatalog().ids())
 def test_default_masks_nothing_of_a_reference(task_id: str, tmp_path: Path) -> None:
-    shutil.copytree(TaskCatalog().get(task_id).root / "workspace", tmp_path / "ws")
+    TaskCatalog().get(task_id).instance(0).write_workspace(tmp_path / "ws")
     calls = _reference_calls(task_id, Workspace(tmp_path / "ws"))
     verdicts = judge_trajectory(ScriptedRun().play(*calls).view, shipped_ruleset("default"))
     assert len(verdicts) == len(calls)
