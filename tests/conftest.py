@@ -34,12 +34,16 @@ def shared_tmp() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[EmbeddedPostgres]:
-    """One embedded Postgres server for the whole run."""
-    with tempfile.TemporaryDirectory(prefix="apollo-pg-") as path:
-        server = EmbeddedPostgres(Path(path) / "data").start()
-        yield server
-        server.stop()
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    """One embedded Postgres server for the whole run.
+
+    Its data directory (a database per test) is left to pytest's temporary-directory
+    rotation: deleting it at the end took over 10 s on a loaded machine, which pytest-timeout
+    charges to whichever test happens to run last.
+    """
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("apollo-pg") / "data").start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
