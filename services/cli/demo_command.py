@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from apollo.v1 import events_pb2 as pb
-from services.cli.connection import connection_or_exit, running_stack
+from services.cli.connection import connection_or_exit
 from services.cli.demo_stages import (
     DEMO_RECIPE,
     DEMO_RULESET,
@@ -21,8 +21,7 @@ from services.cli.demo_stages import (
 )
 from services.cli.gateway_commands import add_account
 from services.cli.run_commands import follow_run, publish_start
-from services.cli.stack.home import ApolloHome
-from services.cli.stack_commands import up
+from services.cli.stack_commands import stack_with_gateway
 from services.cli.stages import Stages
 from services.gateway.users import Role
 from services.tasks.packs import TaskCatalog
@@ -53,13 +52,7 @@ def _withhold_finish(body: pb.TrajectoryStarted) -> None:
 def demo(as_json: bool = typer.Option(False, "--json", help="Print only the result JSON.")) -> None:
     """The whole loop: the local model runs a built-in task while a simulated annotator steers
     it, then the judge, a dataset, a short training run and a held-out evaluation."""
-    home = ApolloHome.resolve()
-    if running_stack(home) is None:
-        up(detach=True)
-    stack = running_stack(home)
-    if stack is None or not stack.gateway_url:
-        console.print("[red]The stack has no gateway; is APOLLO_SERVICES narrowing it?[/red]")
-        raise typer.Exit(1)
+    stack = stack_with_gateway()
     connection = connection_or_exit()
     token = asyncio.run(add_account(stack.postgres_dsn, None, Role.ADMIN))
     stages = Stages(Console(stderr=True, quiet=as_json), total=6)

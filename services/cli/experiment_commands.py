@@ -14,7 +14,7 @@ import typer
 from google.protobuf.timestamp_pb2 import Timestamp
 from rich.console import Console
 
-from services.cli.connection import Connection, connection_or_exit, running_stack
+from services.cli.connection import connection_or_exit
 from services.cli.dataset_commands import artifacts_root
 from services.cli.experiments.ablation_plan import SIZES, AblationPlan, AblationSize
 from services.cli.experiments.ablation_run import (
@@ -29,8 +29,7 @@ from services.cli.experiments.ablation_store import (
     resumed_or_new,
 )
 from services.cli.gateway_commands import add_account
-from services.cli.stack.home import ApolloHome
-from services.cli.stack_commands import up
+from services.cli.stack_commands import stack_with_gateway
 from services.cli.stages import Stages
 from services.gateway.users import Role
 from services.tasks.families import is_heldout
@@ -74,18 +73,6 @@ def _families(text: str | None, size: AblationSize) -> tuple[str, ...]:
         raise typer.BadParameter(str(error), param_hint="--families") from error
 
 
-def _stack_connection() -> tuple[Connection, str]:
-    home = ApolloHome.resolve()
-    if running_stack(home) is None:
-        up(detach=True)
-    stack = running_stack(home)
-    if stack is None or not stack.gateway_url:
-        console.print("[red]The stack has no gateway (the annotator needs one); is "
-                      "APOLLO_SERVICES narrowing it?[/red]")  # fmt: skip
-        raise typer.Exit(1)
-    return connection_or_exit(), stack.gateway_url
-
-
 @experiment_app.command()
 def ablation(
     size: SizeChoice = typer.Option(SizeChoice.DEFAULT, help="small checks the pipeline."),
@@ -119,7 +106,8 @@ def ablation(
     except ConflictingPlan as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(BAD_INPUT_EXIT) from None
-    connection, gateway_url = _stack_connection()
+    gateway_url = stack_with_gateway().gateway_url
+    connection = connection_or_exit()
     token = asyncio.run(add_account(connection.postgres_dsn, None, Role.ANNOTATOR))
     teacher = f"{SIMULATED_TEACHER} (deviation rate {plan.size.deviation_rate})"
     stages = Stages(Console(stderr=True, quiet=as_json), total=5)

@@ -144,3 +144,16 @@ def _postgres_ok(dsn: str) -> bool:
         return bool(dsn) and asyncio.run(probe())
     except (OSError, asyncpg.PostgresError, TimeoutError):
         return False
+
+
+def stack_with_gateway() -> StackState:
+    """The running stack of this APOLLO_HOME, started (detached) if none runs; exit 1 when it
+    has no gateway (the simulated annotator steers through it)."""
+    home = ApolloHome.resolve()
+    if running_stack(home) is None:
+        up(detach=True)
+    stack = running_stack(home)
+    if stack is None or not stack.gateway_url:
+        console.print("[red]The stack has no gateway; is APOLLO_SERVICES narrowing it?[/red]")
+        raise typer.Exit(1)
+    return stack

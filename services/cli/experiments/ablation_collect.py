@@ -14,12 +14,11 @@ import hashlib
 from rich.progress import Progress
 
 from apollo.v1 import events_pb2 as pb
-from services.cli.connection import Connection
+from services.cli.connection import Connection, archived_records
 from services.cli.experiments.ablation_plan import AblationPlan, Arm, CollectionRun
 from services.cli.run_commands import follow_steered
 from services.cli.simulated_annotator import SimulatedAnnotator, hints_of
 from services.eventlog.bus import KafkaBus
-from services.eventlog.pg_archive import PgArchive
 from services.tasks.packs import TaskCatalog
 from services.tasks.starting import started_event
 from services.tasks.teacher import TEACHER_BACKEND, TeacherConfig
@@ -83,7 +82,8 @@ class Collector:
         self, bus: KafkaBus, run: CollectionRun, progress: Progress
     ) -> Trajectory:
         trajectory_id = self._plan.trajectory_id(run)
-        archived = await self._archived(trajectory_id)
+        records = await archived_records(self._connection.postgres_dsn, trajectory_id)
+        archived = fold([record.event for record in records], trajectory_id)
         if archived.is_over:
             return archived
         if archived.started is None:
@@ -93,11 +93,3 @@ class Collector:
             hints = hints_of(TaskCatalog().get(run.family).root / "hints.md")
             annotator = SimulatedAnnotator(self._gateway_url, self._token, trajectory_id, hints)
         return await follow_steered(self._connection.kafka, trajectory_id, progress, annotator)
-
-    async def _archived(self, trajectory_id: str) -> Trajectory:
-        archive = await PgArchive.connect(self._connection.postgres_dsn)
-        try:
-            records = await archive.events(trajectory_id)
-        finally:
-            await archive.close()
-        return fold([record.event for record in records], trajectory_id)
