@@ -12,6 +12,7 @@ from services.cli.experiment_commands import experiment_app
 from services.cli.gateway_commands import guide, users_app, watch
 from services.cli.judge_commands import judge_app
 from services.cli.log_commands import events, export, import_, trajectories
+from services.cli.migrate_command import migrate
 from services.cli.run_commands import run, trajectory_app
 from services.cli.sandbox_commands import sandbox_app, tasks_app
 from services.cli.stack_commands import down, status, up
@@ -40,6 +41,7 @@ app.command()(events)
 app.command()(export)
 app.command(name="import")(import_)
 app.command()(trajectories)
+app.command()(migrate)
 app.command()(demo)
 app.command()(run)
 app.add_typer(trajectory_app, name="trajectory")

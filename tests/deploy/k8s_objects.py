@@ -13,8 +13,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAYS = ("dev", "prod")
-# What the single-overlay checks read: the overlay with every production piece in it.
+# What the single-overlay checks read: the production one (prod runs no Kafka or Postgres
+# of its own; the checks of those read dev).
 DEFAULT_OVERLAY = "prod"
+# Apollo's namespace, and the one agent pods run in.
+APOLLO = "apollo"
+SANDBOXES = "apollo-sandboxes"
+# The kinds that run Apollo's pods.
+WORKLOADS = {"Deployment", "StatefulSet", "Job"}
 Object = dict[str, Any]
 
 
@@ -41,22 +47,41 @@ def case_id(case: tuple[str, Object]) -> str:
     return f"{overlay}:{obj['kind']}/{obj['metadata']['name']}"
 
 
-def of_kind(kind: str) -> list[Object]:
-    return [obj for obj in rendered() if obj["kind"] == kind]
+def of_kind(kind: str, overlay: str = DEFAULT_OVERLAY) -> list[Object]:
+    return [obj for obj in rendered(overlay) if obj["kind"] == kind]
 
 
-def named(kind: str, name: str) -> Object:
-    (obj,) = [obj for obj in of_kind(kind) if obj["metadata"]["name"] == name]
+def named(
+    kind: str, name: str, *, namespace: str = APOLLO, overlay: str = DEFAULT_OVERLAY
+) -> Object:
+    """The object of that kind and name (in `namespace`, unless the kind has none)."""
+    (obj,) = [
+        obj
+        for obj in of_kind(kind, overlay)
+        if obj["metadata"]["name"] == name
+        and obj["metadata"].get("namespace", namespace) == namespace
+    ]
     return obj
 
 
+def workloads(overlay: str = DEFAULT_OVERLAY) -> list[Object]:
+    """The overlay's Deployments, StatefulSets and Jobs."""
+    return [obj for obj in rendered(overlay) if obj["kind"] in WORKLOADS]
+
+
 def pod_specs() -> list[tuple[str, Object]]:
-    """(overlay:workload name, pod spec) of every Deployment and Job of every overlay."""
+    """(overlay:workload name, pod spec) of every workload of every overlay."""
     return [
         (f"{overlay}:{obj['metadata']['name']}", obj["spec"]["template"]["spec"])
         for overlay, obj in every_overlay()
-        if obj["kind"] in {"Deployment", "Job"}
+        if obj["kind"] in WORKLOADS
     ]
+
+
+def env_value(container: Object, name: str) -> Object:
+    """The container's entry for variable `name`."""
+    (var,) = [var for var in container.get("env", []) if var["name"] == name]
+    return var
 
 
 def selects(selector: Object, labels: dict[str, str]) -> bool:

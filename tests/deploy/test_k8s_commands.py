@@ -1,5 +1,5 @@
-"""Every `apollo` command a manifest runs (the trainer and re-judge Jobs) parses with the
-real CLI: a renamed or misspelt option fails here, not in a cluster."""
+"""Every `apollo` command a manifest runs (the migration, trainer and re-judge Jobs) parses
+with the real CLI: a renamed or misspelt option fails here, not in a cluster."""
 
 from __future__ import annotations
 
@@ -32,12 +32,14 @@ def apollo_commands() -> list[tuple[str, list[str]]]:
 
 
 def test_the_jobs_run_apollo_commands() -> None:
-    assert {name for name, _ in apollo_commands()} == {"apollo-trainer", "apollo-rejudge"}
+    jobs = {name for name, _ in apollo_commands()}
+    assert jobs == {"apollo-trainer", "apollo-rejudge", "apollo-migrate"}
 
 
 @pytest.mark.parametrize(("job", "args"), apollo_commands(), ids=[n for n, _ in apollo_commands()])
 def test_job_command_parses(job: str, args: list[str]) -> None:
-    assert parse(args), job
+    # Raises on an unknown command or option; a command without options parses to {}.
+    assert isinstance(parse(args), dict), job
 
 
 def test_a_wrong_option_does_not_parse() -> None:

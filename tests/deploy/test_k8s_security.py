@@ -3,14 +3,38 @@ only where needed, namespaced RBAC, and sandbox pods cut off from the network.""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
-from tests.deploy.k8s_objects import Object, named, of_kind, pod_specs, rendered, selects
+from tests.deploy.k8s_objects import (
+    APOLLO,
+    OVERLAYS,
+    ROOT,
+    SANDBOXES,
+    WORKLOADS,
+    Object,
+    env_value,
+    every_overlay,
+    named,
+    of_kind,
+    pod_specs,
+    rendered,
+    selects,
+)
 
 # Only the sandbox (its kubernetes backend) talks to the API.
 NEEDS_API = {"apollo-sandbox"}
+SANDBOX_BACKEND = ROOT / "services" / "sandbox" / "kubernetes.py"
+# The RBAC (resource, verb) pairs each CoreV1Api method the backend calls is checked for.
+API_VERBS = {
+    "create_namespaced_pod": {("pods", "create")},
+    "read_namespaced_pod": {("pods", "get")},
+    "delete_namespaced_pod": {("pods", "delete")},
+    # The exec websocket opens with GET; API servers from 1.30 on also ask for create.
+    "connect_get_namespaced_pod_exec": {("pods/exec", "get"), ("pods/exec", "create")},
+}
 
 
 @pytest.mark.parametrize("pod", [pod for _, pod in pod_specs()], ids=[n for n, _ in pod_specs()])
@@ -49,22 +73,50 @@ def test_no_cluster_wide_rbac() -> None:
         assert binding["roleRef"]["kind"] == "Role", binding["metadata"]["name"]
 
 
-def test_sandbox_role_grants_only_its_pods_and_exec() -> None:
-    rules = named("Role", "apollo-sandbox")["rules"]
+def api_methods_the_backend_calls() -> set[str]:
+    """The names of the `self._api.<method>` the kubernetes backend calls or passes on."""
+    tree = ast.parse(SANDBOX_BACKEND.read_text())
+    return {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "_api"
+    }
+
+
+def test_the_backend_calls_only_mapped_api_methods() -> None:
+    called = api_methods_the_backend_calls()
+    assert called, f"no API calls found in {SANDBOX_BACKEND}"
+    assert called <= set(API_VERBS), f"map the RBAC verbs of {sorted(called - set(API_VERBS))}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_sandbox_role_grants_exactly_what_the_backend_uses(overlay: str) -> None:
+    sandbox = named("Deployment", "apollo-sandbox", overlay=overlay)
+    (container,) = sandbox["spec"]["template"]["spec"]["containers"]
+    pods_namespace = env_value(container, "APOLLO_SANDBOX_K8S_NAMESPACE")["value"]
+    assert pods_namespace == SANDBOXES
+    role = named("Role", "apollo-sandbox", namespace=SANDBOXES, overlay=overlay)
     granted = {
         (resource, verb)
-        for rule in rules
+        for rule in role["rules"]
         for resource in rule["resources"]
         for verb in rule["verbs"]
     }
-    assert all(rule["apiGroups"] == [""] for rule in rules)
-    assert granted <= {
-        ("pods", "create"),
-        ("pods", "get"),
-        ("pods", "delete"),
-        ("pods/exec", "create"),
-        ("pods/exec", "get"),
+    assert all(rule["apiGroups"] == [""] for rule in role["rules"])
+    used = set().union(*(API_VERBS[name] for name in api_methods_the_backend_calls()))
+    assert granted == used
+    roles = of_kind("Role", overlay)
+    assert [r["metadata"]["namespace"] for r in roles] == [SANDBOXES], "one Role, with the pods"
+    binding = named("RoleBinding", "apollo-sandbox", namespace=SANDBOXES, overlay=overlay)
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "apollo-sandbox",
     }
+    account = sandbox["spec"]["template"]["spec"]["serviceAccountName"]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": account, "namespace": APOLLO}]
 
 
 def sandbox_pod_labels(tmp_path: Path) -> dict[str, str]:
@@ -77,22 +129,55 @@ def sandbox_pod_labels(tmp_path: Path) -> dict[str, str]:
     return pod.metadata.labels
 
 
-def test_sandbox_pods_have_no_egress_and_ingress_only_from_the_sandbox(tmp_path: Path) -> None:
+def is_dns(rule: Object) -> bool:
+    """Whether an egress rule reaches only the cluster DNS on port 53."""
+    ports = {(port["protocol"], port["port"]) for port in rule.get("ports", [])}
+    peers = rule.get("to", [])
+    return (
+        ports == {("UDP", 53), ("TCP", 53)}
+        and bool(peers)
+        and all(
+            peer.get("podSelector", {}).get("matchLabels") == {"k8s-app": "kube-dns"}
+            for peer in peers
+        )
+    )
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_sandbox_pods_take_no_traffic_and_send_only_dns(overlay: str, tmp_path: Path) -> None:
     labels = sandbox_pod_labels(tmp_path)
-    covering = [p for p in of_kind("NetworkPolicy") if selects(p["spec"]["podSelector"], labels)]
-    assert covering, "no NetworkPolicy selects sandbox pods"
+    policies = [
+        policy
+        for policy in of_kind("NetworkPolicy", overlay)
+        if policy["metadata"]["namespace"] == SANDBOXES
+    ]
+    covering = [p for p in policies if selects(p["spec"]["podSelector"], labels)]
+    assert covering == policies, "a sandbox-namespace policy misses the agent pods"
     assert any(
-        "Egress" in policy["spec"]["policyTypes"] and not policy["spec"].get("egress")
-        for policy in covering
-    ), "no NetworkPolicy denies sandbox pods all egress"
-    sandbox_labels = named("Deployment", "apollo-sandbox")["spec"]["template"]["metadata"]["labels"]
-    for policy in covering:
-        assert not policy["spec"].get("egress"), policy["metadata"]["name"]
+        set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+        and not p["spec"].get("ingress")
+        and not p["spec"].get("egress")
+        for p in covering
+    ), "no default deny in the sandboxes' namespace"
+    assert not [p for p in covering if p["spec"].get("ingress")], "agent pods take traffic"
+    egress = [rule for p in covering for rule in p["spec"].get("egress", [])]
+    assert egress, "agent pods cannot look names up"
+    assert all(is_dns(rule) for rule in egress), "agent pods reach more than DNS"
+    allow_list = named(
+        "NetworkPolicy", "apollo-sandbox-egress-allow-list", namespace=SANDBOXES, overlay=overlay
+    )
+    assert allow_list["spec"]["policyTypes"] == ["Egress"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_no_apollo_policy_lets_agent_pods_in(overlay: str, tmp_path: Path) -> None:
+    """Apollo's policies select pods of their own namespace: none may name agent pods as
+    peers either (the sandbox reaches them through the API server's exec)."""
+    labels = sandbox_pod_labels(tmp_path)
+    for policy in of_kind("NetworkPolicy", overlay):
         for rule in policy["spec"].get("ingress", []):
-            assert rule["from"], f"{policy['metadata']['name']} admits anyone"
-            for peer in rule["from"]:
-                assert set(peer) == {"podSelector"}, policy["metadata"]["name"]
-                assert selects(peer["podSelector"], sandbox_labels), policy["metadata"]["name"]
+            for peer in rule.get("from", []):
+                assert not selects(peer.get("podSelector", {"matchLabels": {"-": "-"}}), labels)
 
 
 def test_every_apollo_pod_is_under_a_default_deny() -> None:
@@ -104,7 +189,7 @@ def test_every_apollo_pod_is_under_a_default_deny() -> None:
         and not policy["spec"].get("egress")
     ]
     for obj in rendered():
-        if obj["kind"] in {"Deployment", "Job"}:
+        if obj["kind"] in WORKLOADS:
             labels = obj["spec"]["template"]["metadata"]["labels"]
             assert any(selects(selector, labels) for selector in deny_all), obj["metadata"]["name"]
 
@@ -121,9 +206,20 @@ def test_only_the_gateway_accepts_ingress_from_anywhere() -> None:
     assert gateway["matchLabels"]["app.kubernetes.io/component"] == "gateway"
 
 
-def test_the_namespace_enforces_the_restricted_pod_security_standard() -> None:
-    (namespace,) = of_kind("Namespace")
-    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+def test_both_namespaces_enforce_the_restricted_pod_security_standard() -> None:
+    for overlay, obj in every_overlay():
+        if obj["kind"] == "Namespace":
+            labels = obj["metadata"]["labels"]
+            assert labels["pod-security.kubernetes.io/enforce"] == "restricted", overlay
+    for overlay in OVERLAYS:
+        names = {obj["metadata"]["name"] for obj in of_kind("Namespace", overlay)}
+        assert names == {APOLLO, SANDBOXES}, overlay
+
+
+def test_apollo_runs_nothing_in_the_sandboxes_namespace() -> None:
+    for overlay, obj in every_overlay():
+        if obj["kind"] in WORKLOADS | {"ServiceAccount", "Secret", "ConfigMap"}:
+            assert obj["metadata"]["namespace"] == APOLLO, f"{overlay}: {obj['metadata']['name']}"
 
 
 def test_sandbox_service_runs_as_its_pods_uid() -> None:

@@ -1,8 +1,11 @@
 """deploy/k8s agrees with the code: real settings, the topics topics.py names, one image,
-probes and budgets for every Deployment, a fresh PrometheusRule, and KEDA on the judge."""
+probes and budgets for every service, a fresh PrometheusRule, KEDA on the judge, the
+policy's shards, one workspace volume seen from both namespaces, and the dashboards."""
 
 from __future__ import annotations
 
+import base64
+import json
 import subprocess
 import sys
 import tomllib
@@ -20,7 +23,19 @@ from services.recorder.settings import RecorderSettings
 from services.sandbox.settings import SandboxSettings
 from services.summarizer.settings import SummarizerSettings
 from services.trainer.settings import TrainerSettings
-from tests.deploy.k8s_objects import ROOT, Object, named, of_kind, rendered, selects
+from tests.deploy.k8s_objects import (
+    APOLLO,
+    OVERLAYS,
+    ROOT,
+    SANDBOXES,
+    Object,
+    env_value,
+    named,
+    of_kind,
+    rendered,
+    selects,
+    workloads,
+)
 
 SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
     "recorder": (RecorderSettings,),
@@ -32,9 +47,18 @@ SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
     "trainer": (TrainerSettings, ModelBackendSettings),
     # `apollo judge run`: the CLI's connection settings, the judge's models for llm rules.
     "rejudge": (CliSettings, ModelBackendSettings),
+    # `apollo migrate`: the CLI's connection settings.
+    "migrate": (CliSettings,),
 }
-JOBS = {"trainer", "rejudge"}
-DEPLOYMENTS = of_kind("Deployment")
+JOBS = {"trainer", "rejudge", "migrate"}
+# The long-running services: Deployments, and the policy's StatefulSet (one pod a shard).
+SERVICES = [obj for obj in workloads() if obj["kind"] != "Job"]
+# Where every container finds the broker and the archive.
+SECRET_REFS = {
+    "APOLLO_KAFKA": {"name": "apollo-kafka", "key": "bootstrap"},
+    "APOLLO_POSTGRES_DSN": {"name": "apollo-archive-app", "key": "uri"},
+}
+DASHBOARDS = ROOT / "deploy" / "grafana" / "dashboards"
 
 
 def component(obj: Object) -> str:
@@ -45,8 +69,7 @@ def containers() -> list[tuple[str, Object]]:
     """(component, container) of every Apollo workload."""
     return [
         (component(obj), container)
-        for obj in rendered()
-        if obj["kind"] in {"Deployment", "Job"}
+        for obj in workloads()
         for container in obj["spec"]["template"]["spec"]["containers"]
     ]
 
@@ -59,9 +82,10 @@ def env_names(container: Object) -> set[str]:
     return names
 
 
-def test_a_deployment_for_each_service() -> None:
-    assert {component(obj) for obj in DEPLOYMENTS} == set(SETTINGS) - JOBS
-    for obj in DEPLOYMENTS:
+def test_a_workload_for_each_service() -> None:
+    assert {component(obj) for obj in SERVICES} == set(SETTINGS) - JOBS
+    assert {obj["kind"] for obj in SERVICES if component(obj) != "policy"} == {"Deployment"}
+    for obj in SERVICES:
         (container,) = obj["spec"]["template"]["spec"]["containers"]
         assert container["command"] == ["python", "-m", f"services.{component(obj)}"]
 
@@ -77,7 +101,16 @@ def test_one_image_tagged_with_the_project_version() -> None:
     assert {container["image"] for _, container in containers()} == {f"apollo:{version}"}
 
 
-@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=component)
+@pytest.mark.parametrize(("name", "container"), containers(), ids=[n for n, _ in containers()])
+def test_broker_and_archive_come_from_the_secrets(name: str, container: Object) -> None:
+    for variable, ref in SECRET_REFS.items():
+        assert env_value(container, variable) == {
+            "name": variable,
+            "valueFrom": {"secretKeyRef": ref},
+        }, name
+
+
+@pytest.mark.parametrize("deployment", SERVICES, ids=component)
 def test_probes_on_healthz_and_a_disruption_budget(deployment: Object) -> None:
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     for probe in ("livenessProbe", "readinessProbe"):
@@ -96,19 +129,37 @@ def test_metrics_listen_where_prometheus_scrapes() -> None:
 
 def test_every_deployment_service_is_scraped() -> None:
     (monitor,) = of_kind("ServiceMonitor")
-    for deployment in DEPLOYMENTS:
+    for deployment in SERVICES:
         service = named("Service", deployment["metadata"]["name"])
         assert selects(monitor["spec"]["selector"], service["metadata"]["labels"])
         assert "metrics" in {port["name"] for port in service["spec"]["ports"]}
 
 
 def test_topics_are_those_of_topics_py() -> None:
-    declared = {(t["spec"]["topicName"], t["spec"]["partitions"]) for t in of_kind("KafkaTopic")}
+    """Only the in-cluster Kafka (dev) declares topics; prod's are made by hand from the
+    same list (docs/deploy.md, checked in test_deploy_doc.py)."""
+    topics = of_kind("KafkaTopic", "dev")
+    declared = {(t["spec"]["topicName"], t["spec"]["partitions"]) for t in topics}
     assert declared == {(topic.name, topic.partitions) for topic in ALL_TOPICS}
 
 
-def test_kafka_exporter_is_on() -> None:
-    assert "kafkaExporter" in named("Kafka", "apollo")["spec"]
+def test_in_cluster_secrets_name_what_the_operators_run() -> None:
+    kafka = named("Kafka", "apollo", overlay="dev")
+    (listener,) = kafka["spec"]["kafka"]["listeners"]
+    secret = named("Secret", "apollo-kafka", overlay="dev")
+    bootstrap = secret["data"]["bootstrap"]
+    # Strimzi's bootstrap Service is <cluster>-kafka-bootstrap.
+    expected = f"{kafka['metadata']['name']}-kafka-bootstrap:{listener['port']}"
+    assert base64.b64decode(bootstrap).decode() == expected
+    # CloudNativePG writes the application user's DSN to <cluster>-app.
+    cluster = named("Cluster", "apollo-archive", overlay="dev")
+    assert f"{cluster['metadata']['name']}-app" == SECRET_REFS["APOLLO_POSTGRES_DSN"]["name"]
+    assert "kafkaExporter" in kafka["spec"]
+
+
+def test_prod_runs_no_kafka_or_postgres_of_its_own() -> None:
+    kinds = {obj["kind"] for obj in rendered("prod")}
+    assert not kinds & {"Kafka", "KafkaNodePool", "KafkaTopic", "Cluster", "Secret"}
 
 
 def test_judge_scales_on_its_own_lag() -> None:
@@ -116,10 +167,58 @@ def test_judge_scales_on_its_own_lag() -> None:
     assert scaled["spec"]["scaleTargetRef"]["name"] == "apollo-judge"
     (trigger,) = scaled["spec"]["triggers"]
     assert trigger["type"] == "kafka"
-    kafka = named("ConfigMap", "apollo-env")["data"]["APOLLO_KAFKA"]
-    assert trigger["metadata"]["bootstrapServers"] == kafka
+    (judge,) = named("Deployment", "apollo-judge")["spec"]["template"]["spec"]["containers"]
+    variable = trigger["metadata"]["bootstrapServersFromEnv"]
+    assert env_value(judge, variable)["valueFrom"]["secretKeyRef"] == SECRET_REFS["APOLLO_KAFKA"]
     assert trigger["metadata"]["consumerGroup"] == JUDGE_GROUP
     assert trigger["metadata"]["topic"] == TRAJECTORIES.name
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_policy_shard_count_is_its_replicas(overlay: str) -> None:
+    policy = named("StatefulSet", "apollo-policy", overlay=overlay)
+    (container,) = policy["spec"]["template"]["spec"]["containers"]
+    count = env_value(container, "APOLLO_POLICY_SHARD_COUNT")["value"]
+    assert int(count) == policy["spec"]["replicas"]
+    index = env_value(container, "APOLLO_POLICY_SHARD_INDEX")["valueFrom"]["fieldRef"]
+    assert index == {"fieldPath": "metadata.labels['apps.kubernetes.io/pod-index']"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_one_workspace_volume_seen_from_both_namespaces(overlay: str) -> None:
+    sandbox = named("Deployment", "apollo-sandbox", overlay=overlay)["spec"]["template"]["spec"]
+    (container,) = sandbox["containers"]
+    claim_name = env_value(container, "APOLLO_SANDBOX_K8S_WORKSPACE_CLAIM")["value"]
+    mounted = {
+        volume["persistentVolumeClaim"]["claimName"]
+        for volume in sandbox["volumes"]
+        if "persistentVolumeClaim" in volume
+    }
+    assert claim_name in mounted
+    sources = []
+    for namespace in (APOLLO, SANDBOXES):
+        claim = named("PersistentVolumeClaim", claim_name, namespace=namespace, overlay=overlay)
+        assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+        volume = named("PersistentVolume", claim["spec"]["volumeName"], overlay=overlay)
+        assert volume["spec"]["claimRef"] == {"namespace": namespace, "name": claim_name}
+        assert volume["spec"]["accessModes"] == ["ReadWriteMany"]
+        sources.append({k: v for k, v in volume["spec"].items() if k not in {"claimRef"}})
+    assert sources[0] == sources[1], "the two halves name different storage"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_dashboards_are_configmaps_for_the_grafana_sidecar(overlay: str) -> None:
+    maps = {
+        key: value
+        for obj in of_kind("ConfigMap", overlay)
+        if obj["metadata"].get("labels", {}).get("grafana_dashboard") == "1"
+        for key, value in obj["data"].items()
+    }
+    files = {path.name: path.read_text() for path in DASHBOARDS.glob("*.json")}
+    assert files, f"no dashboards in {DASHBOARDS}"
+    assert maps.keys() == files.keys()
+    for name, text in maps.items():
+        assert json.loads(text) == json.loads(files[name]), name
 
 
 def test_prometheus_rule_is_fresh() -> None:
@@ -131,22 +230,20 @@ def test_prometheus_rule_is_fresh() -> None:
 
 
 def test_dev_runs_one_of_everything_and_prod_replicates() -> None:
-    def sizes(overlay: str) -> dict[str, int]:
-        objects = {(o["kind"], o["metadata"]["name"]): o for o in rendered(overlay)}
-        config = objects["Kafka", "apollo"]["spec"]["kafka"]["config"]
-        topics = [o for o in rendered(overlay) if o["kind"] == "KafkaTopic"]
-        return {
-            "kafka nodes": objects["KafkaNodePool", "dual-role"]["spec"]["replicas"],
-            "replication": config["default.replication.factor"],
-            "min in-sync": config["min.insync.replicas"],
-            "topic replicas": max(t["spec"]["replicas"] for t in topics),
-            "postgres": objects["Cluster", "apollo-archive"]["spec"]["instances"],
-            "gateways": objects["Deployment", "apollo-gateway"]["spec"]["replicas"],
-        }
-
-    assert sizes("dev") == dict.fromkeys(sizes("dev"), 1)
-    prod = sizes("prod")
-    assert prod["kafka nodes"] == prod["replication"] == prod["topic replicas"] == 3
-    assert prod["min in-sync"] == 2
-    assert prod["postgres"] == 3
-    assert prod["gateways"] == 2
+    objects = {(o["kind"], o["metadata"]["name"]): o for o in rendered("dev")}
+    config = objects["Kafka", "apollo"]["spec"]["kafka"]["config"]
+    dev = {
+        "kafka nodes": objects["KafkaNodePool", "dual-role"]["spec"]["replicas"],
+        "replication": config["default.replication.factor"],
+        "min in-sync": config["min.insync.replicas"],
+        "offsets replication": config["offsets.topic.replication.factor"],
+        "topic replicas": max(t["spec"]["replicas"] for t in of_kind("KafkaTopic", "dev")),
+        "postgres": objects["Cluster", "apollo-archive"]["spec"]["instances"],
+        **{o["metadata"]["name"]: o["spec"]["replicas"] for o in workloads("dev")
+           if o["kind"] != "Job"},
+    }  # fmt: skip
+    assert dev == dict.fromkeys(dev, 1)
+    prod = {o["metadata"]["name"]: o["spec"]["replicas"] for o in SERVICES}
+    assert prod["apollo-gateway"] == prod["apollo-policy"] == 2
+    (scaled,) = of_kind("ScaledObject")
+    assert scaled["spec"]["minReplicaCount"] == 2
