@@ -141,6 +141,11 @@ def test_topics_are_those_of_topics_py() -> None:
     topics = of_kind("KafkaTopic", "dev")
     declared = {(t["spec"]["topicName"], t["spec"]["partitions"]) for t in topics}
     assert declared == {(topic.name, topic.partitions) for topic in ALL_TOPICS}
+    kafka = named("Kafka", "apollo", overlay="dev")
+    replication = kafka["spec"]["kafka"]["config"]["default.replication.factor"]
+    for topic in topics:
+        assert topic["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
+        assert topic["spec"]["replicas"] == replication, topic["metadata"]["name"]
 
 
 def test_in_cluster_secrets_name_what_the_operators_run() -> None:
