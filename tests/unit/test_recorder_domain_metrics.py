@@ -18,6 +18,7 @@ from services.eventlog.events import new_event
 from services.eventlog.memory_reader import InMemoryLog, InMemoryReader
 from services.eventlog.topics import key_for, topic_for
 from services.recorder.app import run
+from services.recorder.run_labels import RunLabelCache
 from services.recorder.settings import RecorderSettings
 
 pytestmark = pytest.mark.timeout(10)
@@ -220,3 +221,24 @@ async def test_datasets_and_evaluation_scores_are_counted() -> None:
     assert value("apollo_domain_eval_score_count", **score) == 2
     assert value("apollo_domain_eval_score_sum", **score) == 110
     assert value("apollo_domain_eval_score_bucket", le="50.0", **score) == 1
+
+
+async def test_the_label_cache_stays_bounded_and_reads_back_what_it_dropped() -> None:
+    archive = InMemoryArchive()
+    runs = [Run(experiment=f"e{n}") for n in range(3)]
+    events = [*(run_.started() for run_ in runs), *(run_.step(0) for run_ in runs)]
+    await archive.append([(topic_for(e).name, e) for e in events])
+    steps = [(await archive.events(run_.trajectory_id))[1] for run_ in runs]
+    cache = RunLabelCache(archive, size=2)
+
+    await cache.load(steps)
+    assert len(cache) == 2
+    for run_, step in zip(runs, steps, strict=True):
+        await cache.load([step])
+        labels = cache.get(run_.trajectory_id)
+        assert (labels.task, labels.experiment, labels.backend) == (
+            run_.task,
+            run_.labels["experiment"],
+            "scripted",
+        )
+        assert len(cache) == 2
