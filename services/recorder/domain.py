@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.archive import ArchivedEvent, EventArchive, end_status
+from services.eventlog.verdict_model import verdict_name
 from services.recorder import metrics
 from services.recorder.run_labels import RunLabelCache, RunLabels
 
@@ -23,15 +24,9 @@ CHANNELS = frozenset({"web", "api", "cli", "grpc", "simulated"})
 
 
 def guidance_kind(kind: int) -> str:
-    """ "advice", "knowledge", "correction" or "unspecified"."""
+    """The kind's label: advice, knowledge, correction or unspecified."""
     name = pb.GuidanceKind.Name(kind) if kind in pb.GuidanceKind.values() else "UNSPECIFIED"
     return name.removeprefix("GUIDANCE_KIND_").lower()
-
-
-def verdict_name(verdict: int) -> str:
-    """ "keep", "mask" or "unspecified", as the verdict read model spells them."""
-    name = pb.Verdict.Name(verdict) if verdict in pb.Verdict.values() else "UNSPECIFIED"
-    return name.removeprefix("VERDICT_").lower()
 
 
 class DomainCounter:
