@@ -95,33 +95,35 @@ def named_series(expression: str) -> set[str]:
     return series
 
 
-async def row_when(dsn: str, trajectory_id: str, done, what: str) -> TrajectoryRow:
+async def row_when(archive: PgArchive, trajectory_id: str, done, what: str) -> TrajectoryRow:
     """Poll the archive's row of the trajectory until `done(row)`."""
-    archive = await PgArchive.connect(dsn)
-    try:
-        deadline = time.monotonic() + RUN_TIMEOUT_S
-        while True:
-            row = await archive.trajectory(trajectory_id)
-            if row is not None and done(row):
-                return row
-            assert time.monotonic() < deadline, f"{what}: not in {RUN_TIMEOUT_S} s ({row})"
-            await asyncio.sleep(0.2)
-    finally:
-        await archive.close()
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while True:
+        row = await archive.trajectory(trajectory_id)
+        if row is not None and done(row):
+            return row
+        assert time.monotonic() < deadline, f"{what}: not in {RUN_TIMEOUT_S} s ({row})"
+        await asyncio.sleep(0.2)
 
 
-async def verdicts_of(dsn: str, trajectory_id: str) -> int:
-    archive = await PgArchive.connect(dsn)
-    try:
-        events = [record.event for record in await archive.events(trajectory_id)]
-        return sum(event.HasField("action_judged") for event in events)
-    finally:
-        await archive.close()
+async def judged(archive: PgArchive, trajectory_id: str) -> bool:
+    """Every archived action of the trajectory has its verdict."""
+    events = [record.event for record in await archive.events(trajectory_id)]
+    actions = sum(event.HasField("action_proposed") for event in events)
+    return sum(event.HasField("action_judged") for event in events) >= actions
 
 
 async def guided_run(state: StackState) -> TrajectoryRow:
     """Start the scripted run, steer it through the gateway's API, wait until it ended and the
     live judge judged every action; the archive's final row."""
+    archive = await PgArchive.connect(state.postgres_dsn)
+    try:
+        return await steer_and_wait(state, archive)
+    finally:
+        await archive.close()
+
+
+async def steer_and_wait(state: StackState, archive: PgArchive) -> TrajectoryRow:
     started = started_event(
         TaskCatalog().get(TASK),
         "scripted:reference",
@@ -129,8 +131,8 @@ async def guided_run(state: StackState) -> TrajectoryRow:
         service="e2e-dashboards",
         script=guided_script(),
     )
-    trajectory_id, dsn = started.trajectory_id, state.postgres_dsn
-    token = await add_account(dsn, None, Role.ANNOTATOR)
+    trajectory_id = started.trajectory_id
+    token = await add_account(state.postgres_dsn, None, Role.ANNOTATOR)
     async with (
         KafkaBus(state.broker_address, client_id="e2e-dashboards") as bus,
         httpx.AsyncClient(
@@ -142,16 +144,16 @@ async def guided_run(state: StackState) -> TrajectoryRow:
         await bus.publish(started)
         for number, text in enumerate(GUIDANCE, start=1):
             # Each message while the agent sleeps, a step after the previous one.
-            await row_when(dsn, trajectory_id, lambda r, n=number: r.steps >= 2 * n, "steps")
+            await row_when(archive, trajectory_id, lambda r, n=number: r.steps >= 2 * n, "steps")
             reply = await gateway.post("/guidance", json={"text": text, "kind": "advice"})
             assert reply.status_code == 202, reply.text
         reply = await gateway.post("/attention", json={"seconds": 5})
         assert reply.status_code == 204, reply.text
         reply = await gateway.post("/labels", json={"step_index": 0, "label": "keep"})
         assert reply.status_code == 202, reply.text
-    ended = await row_when(dsn, trajectory_id, lambda r: r.status != "running", "the end")
+    ended = await row_when(archive, trajectory_id, lambda r: r.status != "running", "the end")
     deadline = time.monotonic() + RUN_TIMEOUT_S
-    while await verdicts_of(dsn, trajectory_id) < ended.steps:
+    while not await judged(archive, trajectory_id):
         assert time.monotonic() < deadline, "the live judge did not judge every action"
         await asyncio.sleep(0.2)
     return ended
@@ -192,7 +194,7 @@ def test_every_panel_and_rule_returns_data_from_a_guided_run(full_stack: Path) -
     assert set(MAY_BE_ABSENT) <= exported_series(), "the allow-list names unknown series"
 
     # The counters Prometheus scraped give the archive's guidance per 100 steps exactly.
-    assert row.guidance_count == len(GUIDANCE)
+    assert (row.status, row.guidance_count) == ("finished", len(GUIDANCE))
     # The run is the only trajectory of this stack.
     reported = value(
         url, "100 * sum(apollo_gateway_guidance_submitted_total) / sum(apollo_policy_steps_total)"
