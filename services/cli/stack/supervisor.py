@@ -15,7 +15,7 @@ from services.cli.stack.broker import TansuBroker
 from services.cli.stack.home import ApolloHome
 from services.cli.stack.postgres import EmbeddedPostgres
 from services.cli.stack.processes import ServiceRunner, chosen_services, stop_together
-from services.cli.stack.prometheus import EmbeddedPrometheus
+from services.cli.stack.prometheus import EmbeddedPrometheus, PrometheusNotReady
 from services.cli.stack.state import ServiceProcess, StackState
 from services.eventlog.admin import ensure_topics
 from services.eventlog.pg_archive import PgArchive
@@ -104,8 +104,12 @@ class Supervisor:
         if self.prometheus is None:
             return
         self.prometheus.start(self.state.services)
-        await asyncio.to_thread(self.prometheus.wait_ready)
         self.state.prometheus_url = self.prometheus.url
+        try:
+            await asyncio.to_thread(self.prometheus.wait_ready)
+        except PrometheusNotReady as error:
+            # Monitoring is optional: the stack runs on, `apollo status` shows it down.
+            log.error("prometheus is not ready", error=str(error))
 
     def _keep_prometheus_running(self) -> None:
         prometheus = self.prometheus
