@@ -18,6 +18,7 @@ from services.cli.connection import running_stack
 from services.cli.stack.home import ApolloHome
 from services.cli.stack.ports import wait_for_port
 from services.cli.stack.processes import health_ok
+from services.cli.stack.prometheus import prometheus_binary, prometheus_ready
 from services.cli.stack.state import StackState, pid_alive
 from services.cli.stack.supervisor import run as run_supervisor
 
@@ -49,7 +50,10 @@ def up(
         )
     with console.status("Starting the stack…"):
         state = _wait_until_started(home, process)
-    console.print(f"[green]Stack ready[/green] in {home.root} (broker {state.broker_address})")
+    prometheus = f", Prometheus {state.prometheus_url}" if state.prometheus_url else ""
+    console.print(
+        f"[green]Stack ready[/green] in {home.root} (broker {state.broker_address}{prometheus})"
+    )
 
 
 def _wait_until_started(home: ApolloHome, process: subprocess.Popen) -> StackState:
@@ -99,6 +103,21 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     for name, service in report["services"].items():
         console.print(f"{name:10} {'[green]ok[/green]' if service['ok'] else '[red]down[/red]'}")
     console.print(f"gateway    {report['gateway_url'] or '-'}")
+    console.print(f"prometheus {_prometheus_line(report['prometheus'])}")
+
+
+def _prometheus_line(prometheus: dict) -> str:
+    if not prometheus["installed"]:
+        return "not installed (the Debian package `prometheus` adds it)"
+    if prometheus["url"] is None:
+        return "-"
+    mark = "[green]ok[/green]" if prometheus["ok"] else "[red]down[/red]"
+    return f"{prometheus['url']} {mark}"
+
+
+def _prometheus_report(url: str | None) -> dict:
+    installed = prometheus_binary() is not None
+    return {"ok": url is not None and prometheus_ready(url), "url": url, "installed": installed}
 
 
 def _status_report(home: ApolloHome) -> dict:
@@ -109,6 +128,7 @@ def _status_report(home: ApolloHome) -> dict:
             "postgres": {"ok": False, "dsn": None},
             "services": {},
             "gateway_url": None,
+            "prometheus": _prometheus_report(None),
         }
     return {
         "broker": {"ok": _broker_ok(state.broker_address), "address": state.broker_address},
@@ -118,6 +138,7 @@ def _status_report(home: ApolloHome) -> dict:
             for name, proc in state.services.items()
         },
         "gateway_url": state.gateway_url,
+        "prometheus": _prometheus_report(state.prometheus_url),
     }
 
 

@@ -79,6 +79,11 @@ class TrajectoryRow:
     last_activity_at: datetime
     final_score: float | None
 
+    @property
+    def guidance_per_100_steps(self) -> float | None:
+        """The intervention rate: guidance messages per 100 steps; None before the first step."""
+        return 100 * self.guidance_count / self.steps if self.steps else None
+
     def as_json(self) -> dict:
         """A JSON-ready dict, timestamps as ISO 8601."""
         return {

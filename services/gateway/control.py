@@ -28,6 +28,8 @@ GUIDANCE_KINDS: dict[str, int] = {
     "correction": pb.GUIDANCE_KIND_CORRECTION,
 }
 STEP_LABELS: dict[str, int] = {"keep": pb.STEP_LABEL_KEEP, "mask": pb.STEP_LABEL_MASK}
+# Where guidance comes from: the web app, HTTP clients with a bearer token, gRPC.
+GUIDANCE_CHANNELS = ("web", "api", "grpc")
 
 
 class UnknownTrajectory(LookupError):
@@ -120,6 +122,12 @@ class Control:
         self._bus = bus
         self._live = live
         self._tasks = tasks
+        # Each counter series starts at zero, so rate() counts its first message too.
+        for kind in GUIDANCE_KINDS:
+            for source in GUIDANCE_CHANNELS:
+                metrics.GUIDANCE_SUBMITTED.labels(kind, source)
+        for label in STEP_LABELS:
+            metrics.STEP_LABELS.labels(label)
 
     async def running(self, trajectory_id: str) -> Trajectory:
         """The trajectory's state; raises if it is unknown or already over."""

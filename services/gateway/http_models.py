@@ -44,6 +44,9 @@ class TrajectorySummary(BaseModel):
     status: TrajectoryStatus
     steps: int
     guidance_count: int
+    guidance_per_100_steps: float | None = Field(
+        description="The intervention rate: guidance messages per 100 steps; null before a step"
+    )
     started_at: str | None = Field(description="ISO 8601, UTC")
     last_activity_at: str = Field(description="ISO 8601, UTC")
     final_score: float | None

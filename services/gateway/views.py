@@ -19,6 +19,7 @@ def summary(row: TrajectoryRow, live: LiveLog, presence: Presence) -> dict:
     del as_json["ended_at"]  # the contract's row has no end time; status says it ended
     return {
         **as_json,
+        "guidance_per_100_steps": row.guidance_per_100_steps,
         "needs_attention": bool(reasons),
         "attention_reasons": reasons,
         "watchers": presence.watchers(row.trajectory_id),

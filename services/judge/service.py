@@ -23,6 +23,7 @@ from services.judge.history import NoHistory, TrajectoryHistory
 from services.judge.judging import judge_with_models
 from services.judge.llm_cache import InMemoryLlmJudgementCache
 from services.judge.llm_stage import LlmJudgeStage
+from services.judge.rules import Verdict
 from services.judge.ruleset import Ruleset
 from services.judge.settings import JUDGE_GROUP
 from services.judge.verdict_events import verdict_event
@@ -60,6 +61,9 @@ class JudgeService:
             Subscription("judge", (TRAJECTORIES.name,), self._group, self.on_delivery)
         )
         log.info("judging", ruleset=self.ruleset.version, lookahead=self.ruleset.lookahead)
+        # Each verdict counts from zero, so rate() sees this ruleset's first verdicts too.
+        for verdict in Verdict:
+            metrics.VERDICTS.labels(self.ruleset.version, verdict.value)
 
     async def stop(self) -> None:
         """Nothing runs off the bus handler, so nothing is left to abandon."""

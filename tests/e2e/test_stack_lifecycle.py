@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from services.cli.samples import SAMPLE_TRAJECTORY
+from services.cli.stack.prometheus import prometheus_ready
 from tests.e2e.apollo_cli import apollo
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -34,11 +36,19 @@ def test_status_reports_everything_up_then_down(home: Path) -> None:
     assert status["postgres"]["ok"] is True
     assert status["services"]["recorder"] == {"ok": True}
     assert "gateway_url" in status
+    prometheus = status["prometheus"]
+    assert prometheus["installed"] is (shutil.which("prometheus") is not None)
+    if prometheus["installed"]:
+        assert prometheus["ok"] is True
+        assert prometheus["url"].startswith("http://127.0.0.1:")
 
     apollo(home, "down")
     status = json.loads(apollo(home, "status", "--json").stdout)
     assert status["broker"]["ok"] is False
     assert status["postgres"]["ok"] is False
+    assert status["prometheus"]["ok"] is False
+    if prometheus["installed"]:
+        assert not prometheus_ready(prometheus["url"]), "apollo down left Prometheus running"
 
 
 def test_export_survives_restart_byte_for_byte_and_reimport_adds_nothing(home: Path) -> None:

@@ -28,6 +28,21 @@ async def test_list_shows_rows_with_drift_and_watchers(wired, new_run) -> None:
     assert row["watchers"] == []
 
 
+async def test_list_rows_carry_the_intervention_rate(wired, new_run) -> None:
+    guided, waiting = new_run(), new_run()
+    guided.started()
+    waiting.started()
+    for _ in range(8):
+        guided.step()
+    for _ in range(2):
+        guided.event(pb.GuidanceSubmitted(text="look at the logs", annotator="ann"))
+    await wired.record(guided.events + waiting.events)
+    async with wired.client("viewer") as client:
+        rows = (await client.get("/api/trajectories")).json()
+    rates = {row["trajectory_id"]: row["guidance_per_100_steps"] for row in rows}
+    assert rates == {guided.trajectory_id: 25.0, waiting.trajectory_id: None}
+
+
 async def test_detail_has_events_sessions_and_file_changes(wired, new_run) -> None:
     run = new_run()
     run.started()

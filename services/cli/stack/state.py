@@ -27,6 +27,7 @@ class StackState:
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     gateway_url: str | None = None
     gateway_grpc: str | None = None
+    prometheus_url: str | None = None
     error: str = ""
 
     def save(self, path: Path) -> None:

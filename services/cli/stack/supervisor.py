@@ -15,6 +15,7 @@ from services.cli.stack.broker import TansuBroker
 from services.cli.stack.home import ApolloHome
 from services.cli.stack.postgres import EmbeddedPostgres
 from services.cli.stack.processes import ServiceRunner, chosen_services, stop_together
+from services.cli.stack.prometheus import EmbeddedPrometheus, PrometheusNotReady
 from services.cli.stack.state import ServiceProcess, StackState
 from services.eventlog.admin import ensure_topics
 from services.eventlog.pg_archive import PgArchive
@@ -42,6 +43,7 @@ class Supervisor:
     broker: TansuBroker = field(init=False)
     postgres: EmbeddedPostgres = field(init=False)
     runners: list[ServiceRunner] = field(default_factory=list)
+    prometheus: EmbeddedPrometheus | None = field(init=False)
     state: StackState = field(init=False)
 
     def __post_init__(self) -> None:
@@ -49,6 +51,7 @@ class Supervisor:
         self.state = StackState(supervisor_pid=os.getpid())
         self.broker = TansuBroker(log_path=self.home.logs_dir / "tansu.log")
         self.postgres = EmbeddedPostgres(self.home.postgres_dir)
+        self.prometheus = EmbeddedPrometheus.if_installed(self.home)
 
     async def start(self) -> None:
         """Start everything, in dependency order, and publish the addresses."""
@@ -65,6 +68,7 @@ class Supervisor:
             self.runners.append(runner)
             self.state.services[name] = ServiceProcess(runner.pid, runner.metrics_port)
         await self._wait_until_healthy()
+        await self._start_prometheus()
         self._note_gateway()
         self.state.phase = "ready"
         self.state.save(self.home.state_file)
@@ -94,6 +98,25 @@ class Supervisor:
                     f"(see {self.home.logs_dir})"
                 )
             await asyncio.sleep(0.2)
+
+    async def _start_prometheus(self) -> None:
+        """Scrape this stack's services, when Prometheus is installed."""
+        if self.prometheus is None:
+            return
+        self.prometheus.start(self.state.services)
+        self.state.prometheus_url = self.prometheus.url
+        try:
+            await asyncio.to_thread(self.prometheus.wait_ready)
+        except PrometheusNotReady as error:
+            # Monitoring is optional: the stack runs on, `apollo status` shows it down.
+            log.error("prometheus is not ready", error=str(error))
+
+    def _keep_prometheus_running(self) -> None:
+        prometheus = self.prometheus
+        if prometheus and prometheus.exited() and prometheus.restarts < MAX_RESTARTS:
+            log.warning("prometheus exited; restarting")
+            prometheus.restarts += 1
+            prometheus.start(self.state.services)
 
     def _note_gateway(self) -> None:
         """The gateway writes its bound addresses once it listens; it is healthy by now."""
@@ -125,6 +148,7 @@ class Supervisor:
                         runner.pid, runner.metrics_port
                     )
                     self.state.save(self.home.state_file)
+            self._keep_prometheus_running()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=1.0)
 
@@ -138,6 +162,8 @@ class Supervisor:
         recorders = [runner for runner in self.runners if runner.name == "recorder"]
         stop_together([runner for runner in self.runners if runner not in recorders])
         stop_together(recorders)
+        if self.prometheus is not None:
+            self.prometheus.stop()
         self.broker.stop()
         self.postgres.stop()
         if not failed:  # a failed start leaves its error for `apollo up` to report

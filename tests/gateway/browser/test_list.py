@@ -48,6 +48,23 @@ def test_the_list_shows_trajectories_and_counts_steps_live(
     assert page.evaluate("window.__sameDocument") is True
 
 
+def test_the_list_shows_each_trajectorys_intervention_rate(
+    page: Page, create_user, push_event, log_in
+) -> None:
+    trajectory_id = ev.new_trajectory_id()
+    push_event(ev.started(trajectory_id))
+    for step in range(4):
+        push_event(ev.action(trajectory_id, step, arguments={"command": f"ls {step}"}))
+    push_event(ev.guidance(trajectory_id, "Read the README first."))
+    log_in(create_user("alice"))
+
+    rate = page.locator(f"tr[data-trajectory-id='{trajectory_id}'] .intervention-rate")
+    expect(rate).to_have_text("25.0")
+    for step in range(4, 8):
+        push_event(ev.action(trajectory_id, step, arguments={"command": f"ls {step}"}))
+    expect(rate).to_have_text("12.5")  # the server's figure, with the refetch after events
+
+
 def test_the_list_shows_who_is_watching(page: Page, create_user, push_event, log_in, browser):
     trajectory_id = ev.new_trajectory_id()
     push_event(ev.started(trajectory_id))

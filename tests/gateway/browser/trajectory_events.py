@@ -57,6 +57,12 @@ def action(
     return _event(trajectory_id, "policy", "action_proposed", body)
 
 
+def guidance(trajectory_id: str, text: str, annotator: str = "bob") -> dict[str, Any]:
+    """A guidance_submitted of kind advice (the proto JSON default, so omitted)."""
+    body = {"text": text, "annotator": annotator}
+    return _event(trajectory_id, "gateway", "guidance_submitted", body)
+
+
 def observation(
     proposed: dict[str, Any], output: str = "", success: bool = True, message: str = "Done."
 ):

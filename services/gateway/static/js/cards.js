@@ -3,7 +3,7 @@
 // text, so search can highlight inside them.
 import { el } from "./dom.js";
 import {
-  argumentsOf, bodyOf, endReason, formatScore, formatTime, guidanceKind, kindOf, parseJson, stepOf,
+  argumentsOf, bodyOf, endReason, formatTenths, formatTime, guidanceKind, kindOf, parseJson, stepOf,
 } from "./events.js";
 
 const text = (tag, cls, value) => el(tag, { class: `${cls} searchable` }, value);
@@ -166,7 +166,7 @@ export function renderEnded(event) {
   const body = bodyOf(event);
   return el("li", { class: "entry ended", dataset: { eventId: event.event_id } },
     head(tag("ended"), el("strong", {}, endReason(body.reason)),
-      el("span", {}, `final score ${formatScore(body.final_score)}`), time(event)),
+      el("span", {}, `final score ${formatTenths(body.final_score)}`), time(event)),
     body.detail ? text("p", "ended-detail", body.detail) : null,
   );
 }

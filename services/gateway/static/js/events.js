@@ -61,8 +61,9 @@ export function formatAge(iso) {
   return date.toLocaleDateString();
 }
 
-export function formatScore(score) {
-  return score === null || score === undefined || score === "" ? "–" : Number(score).toFixed(1);
+/** A score or a rate with one decimal; "–" when there is none. */
+export function formatTenths(value) {
+  return value === null || value === undefined || value === "" ? "–" : Number(value).toFixed(1);
 }
 
 /** A status string reduced to a CSS-safe token for its colour. */

@@ -1,6 +1,6 @@
 // The trajectory view's header: title, status, counts, attention flag and watchers.
 import { el } from "./dom.js";
-import { bodyOf, formatScore, kindOf, statusClass } from "./events.js";
+import { bodyOf, formatTenths, kindOf, statusClass } from "./events.js";
 
 /** Renders a summary row's status as a coloured pill (shared with the list). */
 export function fillStatus(pill, status) {
@@ -36,7 +36,7 @@ export function createHeader(root, trajectoryId) {
     fillStatus(root.querySelector(".status-pill"), row.status);
     root.querySelector(".traj-stats").textContent =
       `${row.steps ?? 0} steps · ${row.guidance_count ?? 0} guidance · `
-      + `score ${formatScore(row.final_score)}`;
+      + `score ${formatTenths(row.final_score)}`;
     fillAttention(root.querySelector(".attention-badge"), row);
     document.title = `${taskTitle || row.task_id || "trajectory"} · Apollo`;
   }

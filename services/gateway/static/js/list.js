@@ -1,9 +1,10 @@
-// The trajectory list: status, live step count, score, attention flag and watchers.
+// The trajectory list: status, live step count, intervention rate, score, attention flag
+// and watchers.
 // Live events advance rows at once; a throttled refetch then brings what only the
-// server derives (needs_attention, new trajectories).
+// server derives (needs_attention, the intervention rate, new trajectories).
 import { api } from "./api.js";
 import { el, fromTemplate } from "./dom.js";
-import { advanceSummary, formatAge, formatScore } from "./events.js";
+import { advanceSummary, formatAge, formatTenths } from "./events.js";
 import { fillAttention, fillStatus, fillWatchers } from "./header.js";
 import { openStream } from "./stream.js";
 
@@ -34,7 +35,8 @@ function renderRow(row, onOpen) {
   el("td", {}, status),
   el("td", { class: "num steps" }, String(row.steps ?? 0)),
   el("td", { class: "num" }, String(row.guidance_count ?? 0)),
-  el("td", { class: "num" }, formatScore(row.final_score)),
+  el("td", { class: "num intervention-rate" }, formatTenths(row.guidance_per_100_steps)),
+  el("td", { class: "num" }, formatTenths(row.final_score)),
   el("td", {}, attention),
   el("td", {}, watchers),
   el("td", { class: "muted" }, formatAge(row.last_activity_at)));
