@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.cli.experiments.ablation_teacher import SIMULATED_TEACHER, Teacher
+from services.cli.experiments.ablation_teacher import Teacher
 from services.tasks.families import heldout_seeds, training_seeds
 from services.trajectory.derived_ids import derived_event_id
 
@@ -121,7 +121,7 @@ class AblationPlan:
     started_at: Timestamp
     families: tuple[str, ...]
     size: AblationSize
-    teacher: Teacher = SIMULATED_TEACHER
+    teacher: Teacher
 
     @property
     def collection(self) -> list[CollectionRun]:
