@@ -28,6 +28,13 @@ from services.cli.experiments.ablation_store import (
     experiment_dir,
     resumed_or_new,
 )
+from services.cli.experiments.ablation_teacher import (
+    TEACHER_CHOICES,
+    BadTeacherChoice,
+    Teacher,
+    chosen_teacher,
+    unreachable_reason,
+)
 from services.cli.gateway_commands import add_account
 from services.cli.stack_commands import stack_with_gateway
 from services.cli.stages import Stages
@@ -38,7 +45,6 @@ from services.tasks.packs import TaskCatalog, TaskPackError
 console = Console(stderr=True)
 experiment_app = typer.Typer(help="Experiments over the whole loop.", no_args_is_help=True)
 BAD_INPUT_EXIT = 2
-SIMULATED_TEACHER = "simulated"
 
 
 class SizeChoice(StrEnum):
@@ -73,6 +79,20 @@ def _families(text: str | None, size: AblationSize) -> tuple[str, ...]:
         raise typer.BadParameter(str(error), param_hint="--families") from error
 
 
+def _teacher(option: str | None) -> Teacher:
+    try:
+        teacher = chosen_teacher(option)
+    except BadTeacherChoice as error:
+        raise typer.BadParameter(str(error), param_hint="--teacher") from None
+    reason = None if teacher.is_simulated else unreachable_reason(teacher)
+    if reason is not None:
+        raise typer.BadParameter(
+            f"{reason}: set it where the stack starts (this command starts one if none runs)",
+            param_hint="--teacher",
+        )
+    return teacher
+
+
 @experiment_app.command()
 def ablation(
     size: SizeChoice = typer.Option(SizeChoice.DEFAULT, help="small checks the pipeline."),
@@ -80,6 +100,9 @@ def ablation(
     train_seeds: str | None = typer.Option(None, help="Training instance seeds (0-999)."),
     heldout_seeds: str | None = typer.Option(None, help="Held-out instance seeds (1000+)."),
     repeats: int | None = typer.Option(None, min=1, help="Students trained per variant."),
+    teacher: str | None = typer.Option(
+        None, help=f"Who collects: {TEACHER_CHOICES} (default: APOLLO_TEACHER, else simulated)."
+    ),
     name: str | None = typer.Option(None, help="Experiment name; rerun with it to continue."),
     student: str = typer.Option(
         LOCAL_STUDENT, help="Base model of the students: `local` or a model directory."
@@ -99,7 +122,7 @@ def ablation(
     started_at = Timestamp()
     started_at.FromDatetime(datetime.now(UTC))
     plan = AblationPlan(name or f"ablation-{size.value}", started_at, _families(families, chosen),
-                        chosen)  # fmt: skip
+                        chosen, _teacher(teacher))  # fmt: skip
     root = artifacts_root()
     try:
         plan = resumed_or_new(root, plan)
@@ -109,10 +132,9 @@ def ablation(
     gateway_url = stack_with_gateway().gateway_url
     connection = connection_or_exit()
     token = asyncio.run(add_account(connection.postgres_dsn, None, Role.ANNOTATOR))
-    teacher = f"{SIMULATED_TEACHER} (deviation rate {plan.size.deviation_rate})"
     stages = Stages(Console(stderr=True, quiet=as_json), total=5)
     ablation_run = Ablation(plan, connection, gateway_url, token, student)
-    results = run_ablation(ablation_run, stages, console, teacher)
+    results = run_ablation(ablation_run, stages, console)
     report = write_report(results, experiment_dir(root, plan.experiment))
     if out is not None:
         shutil.copytree(

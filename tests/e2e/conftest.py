@@ -15,11 +15,12 @@ AGENT_SERVICES = "recorder,sandbox,policy,summarizer"
 
 
 @contextlib.contextmanager
-def embedded_stack(services: str) -> Iterator[Path]:
-    """A detached stack of `services` in a fresh home (yielded), brought down afterwards."""
+def embedded_stack(services: str, env: dict[str, str] | None = None) -> Iterator[Path]:
+    """A detached stack of `services` in a fresh home (yielded), brought down afterwards;
+    its services see `env` besides."""
     with tempfile.TemporaryDirectory(prefix="apollo-e2e-") as path:
         home = Path(path) / "home"
-        apollo(home, "up", "--detach", env={"APOLLO_SERVICES": services})
+        apollo(home, "up", "--detach", env={**(env or {}), "APOLLO_SERVICES": services})
         try:
             yield home
         finally:

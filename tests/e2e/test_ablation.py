@@ -64,6 +64,7 @@ def test_the_small_ablation_runs_end_to_end_and_a_rerun_adds_nothing(tmp_path: P
         assert overall["name"] == "(overall)"
         assert overall["true_masks"] > 0
         assert results["teacher"].startswith("simulated")
+        assert results["simulated_teacher"] is True
         # The gateway recorded the simulated annotator's attention on the guided runs.
         assert sum(results["annotator"]["attention_seconds"]) > 0
         report = (out / "report.md").read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def results() -> AblationResults:
         experiment="abl",
         size="small",
         teacher="simulated (deviation rate 0.3)",
+        simulated_teacher=True,
         student_model="SmolLM2-135M",
         heldout=("data-filtering-dedup#1000",),
         students=(
@@ -98,12 +100,51 @@ def test_the_report_has_the_two_by_two_table_changes_rates_and_lineage() -> None
     assert "2.0 s" in report
     assert "15.0 s per guided trajectory" in report
     assert "**simulated**" in report
+    assert "Teacher: simulated (deviation rate 0.3)." in report
+    assert "## The judge against the teacher's known deviations" in report
+    assert "Not measurable" not in report
     assert "![Held-out scores by variant](scores.png)" in report
     assert (
         "checkpoints ckpt-human+filter-0, ckpt-human+filter-1 from dataset ds-human+filter"
         in report
     )
     assert f"**{UNTRAINED_VARIANT}**: checkpoints ckpt-untrained-0 from the base model" in report
+
+
+def model_taught() -> AblationResults:
+    """The same results as a model teacher's run: no ground truth to measure the judge by."""
+    return dataclasses.replace(
+        results(),
+        teacher="anthropic:claude-teacher",
+        simulated_teacher=False,
+        judge=None,
+        judge_recall_by_mistake=None,
+    )
+
+
+def test_a_model_teachers_report_names_it_and_says_what_it_cannot_measure() -> None:
+    report = markdown_report(model_taught(), "scores.png")
+    assert "Teacher: anthropic:claude-teacher." in report
+    assert "is **anthropic:claude-teacher**, a model whose mistakes are its own" in report
+    assert (
+        "Not measurable: the teacher is anthropic:claude-teacher, whose mistakes are not known."
+        in report
+    )
+    assert "simulated (deviation rate" not in report
+    assert "**simulated**" not in report
+    assert "| rule | masked |" not in report
+    # The rest of the report is the same.
+    assert "| human+filter | 35.0 | +75.0% | +75.0% | 0.10 |" in report
+
+
+def test_a_model_teachers_json_has_no_judge_measure_and_its_plot_draws(tmp_path: Path) -> None:
+    data = json.loads(json.dumps(model_taught().as_json()))
+    assert data["teacher"] == "anthropic:claude-teacher"
+    assert data["simulated_teacher"] is False
+    assert data["judge"] is None
+    assert data["judge_recall_by_mistake"] is None
+    draw_scores(model_taught(), tmp_path / "scores.png")
+    assert (tmp_path / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_json_carries_every_number_and_the_derived_rates() -> None:

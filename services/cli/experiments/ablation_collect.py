@@ -1,9 +1,10 @@
 """The ablation's collection: the teacher on every training instance, with and without the
 annotator, through the running stack.
 
-Both arms of one instance get the same teacher seed, so they face the same planned mistakes;
-what differs is only whether guidance arrives. A rerun skips the runs that ended, follows the
-ones a kill left running, and starts the rest.
+Both arms of one simulated-teacher instance get the same teacher seed, so they face the same
+planned mistakes; what differs is only whether guidance arrives. A model teacher runs under
+its own policy spec, with no teacher labels: its mistakes are its own. A rerun skips the runs
+that ended, follows the ones a kill left running, and starts the rest.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from services.cli.simulated_annotator import SimulatedAnnotator, hints_of
 from services.eventlog.bus import KafkaBus
 from services.tasks.packs import TaskCatalog
 from services.tasks.starting import started_event
-from services.tasks.teacher import TEACHER_BACKEND, TeacherConfig
+from services.tasks.teacher import TeacherConfig
 from services.trajectory import Trajectory, fold
 
-TEACHER_POLICY = f"{TEACHER_BACKEND}:simulated"
 # Trajectories collected at once: the teacher is cheap, the sandbox's commands are not.
 CONCURRENCY = 3
 
@@ -36,14 +36,16 @@ def teacher_seed(run: CollectionRun) -> int:
 
 
 def collection_started(plan: AblationPlan, run: CollectionRun) -> pb.Event:
-    """The run's TrajectoryStarted, with its derived ids and the teacher's labels."""
-    teacher = TeacherConfig(seed=teacher_seed(run), rate=plan.size.deviation_rate)
+    """The run's TrajectoryStarted, with its derived ids and the simulated teacher's labels."""
+    labels = plan.labels(run)
+    if plan.teacher.is_simulated:
+        labels |= TeacherConfig(seed=teacher_seed(run), rate=plan.size.deviation_rate).labels()
     started = started_event(
         TaskCatalog().get(run.family),
-        TEACHER_POLICY,
+        plan.teacher.policy,
         started_by="cli",
         service="cli",
-        labels={**plan.labels(run), **teacher.labels()},
+        labels=labels,
         seed=run.seed,
         summary_threshold=plan.size.summary_threshold,
     )

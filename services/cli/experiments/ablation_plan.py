@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from services.cli.experiments.ablation_teacher import Teacher
 from services.tasks.families import heldout_seeds, training_seeds
 from services.trajectory.derived_ids import derived_event_id
 
@@ -61,6 +62,7 @@ class AblationSize:
     train_seeds: tuple[int, ...]
     heldout_seeds: tuple[int, ...]
     repeats: int
+    # The simulated teacher's; a model teacher makes the mistakes it makes.
     deviation_rate: float
     train_steps: int
     eval_max_steps: int
@@ -113,12 +115,13 @@ class CollectionRun:
 
 @dataclass(frozen=True)
 class AblationPlan:
-    """Every run of one ablation, from its size and the user's overrides."""
+    """Every run of one ablation, from its size, its teacher and the user's overrides."""
 
     experiment: str
     started_at: Timestamp
     families: tuple[str, ...]
     size: AblationSize
+    teacher: Teacher
 
     @property
     def collection(self) -> list[CollectionRun]:

@@ -37,7 +37,7 @@ def draw_scores(results: AblationResults, path: Path) -> None:
     axes.set_xticks(range(len(names)), names)
     axes.set_ylabel("held-out score (0-100)")
     axes.set_ylim(0, 100)
-    axes.set_title(f"Ablation {results.experiment}: {results.teacher} teacher")
+    axes.set_title(f"Ablation {results.experiment}, teacher {results.teacher}")
     axes.legend()
     figure.tight_layout()
     figure.savefig(path)

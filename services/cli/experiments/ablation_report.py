@@ -17,6 +17,20 @@ SIMULATED_CAVEAT = (
 )
 
 
+def model_teacher_caveat(teacher: str) -> str:
+    """What a run collected by a model teacher does and does not show."""
+    return (
+        f"The teacher that collected these trajectories is **{teacher}**, a model whose "
+        "mistakes are its own. So the table tests the paper's claim on this teacher's data: "
+        "whether training on its guided, filtered trajectories beats training without the "
+        "guidance, without the filter, and the untrained model, on held-out instances. The "
+        "annotator is still the simulated one (each task's scripted hints, sent when the "
+        "gateway flags drift), so the human of this table is that annotator, not a person; and "
+        "the judge's masks cannot be checked against the teacher's mistakes, which are not "
+        "known. A difference within the spread of the repeats is not evidence either way."
+    )
+
+
 def relative_change(score: float, baseline: float) -> str:
     """`+28.0%`-style change of `score` over `baseline`; `n/a` when the baseline is 0."""
     if baseline == 0:
@@ -118,13 +132,21 @@ def _datasets_section(results: AblationResults) -> list[str]:
 
 
 def _judge_section(results: AblationResults) -> list[str]:
+    heading = "## The judge against the teacher's known deviations"
+    if results.judge is None or results.judge_recall_by_mistake is None:
+        return [
+            heading,
+            "",
+            f"Not measurable: the teacher is {results.teacher}, whose mistakes are not known.",
+            "",
+        ]
     rows = [
         [a.name, a.true_masks + a.false_masks, a.true_masks, _rate(a.precision), _rate(a.recall)]
         for a in results.judge
     ]
     kinds = [[kind, f"{share:.2f}"] for kind, share in results.judge_recall_by_mistake.items()]
     return [
-        "## The judge against the teacher's known deviations",
+        heading,
         "",
         "Recall is over every deviation the teacher made; a rule can only recall what it can see.",
         "",
@@ -174,7 +196,7 @@ def markdown_report(results: AblationResults, plot_name: str | None) -> str:
         f"Teacher: {results.teacher}. Student: {results.student_model}. Held-out instances: "
         f"{', '.join(results.heldout)}.",
         "",
-        SIMULATED_CAVEAT if results.teacher.startswith("simulated") else "",
+        SIMULATED_CAVEAT if results.simulated_teacher else model_teacher_caveat(results.teacher),
         "",
         *_scores_section(results),
         *_changes_section(results),

@@ -99,15 +99,18 @@ class AblationResults:
 
     experiment: str
     size: str
+    # How the report names the teacher, and whether it was the simulated one.
     teacher: str
+    simulated_teacher: bool
     student_model: str
     heldout: tuple[str, ...]
     students: tuple[StudentScores, ...]
     datasets: tuple[DatasetFacts, ...]
-    # The default ruleset against the teacher's known deviations: overall, then per rule.
-    judge: tuple[Agreement, ...]
-    # Of the deviations of each kind of mistake, the share the ruleset masks.
-    judge_recall_by_mistake: dict[str, float]
+    # The default ruleset against the teacher's known deviations: overall, then per rule
+    # (None: a model teacher, whose mistakes are not known).
+    judge: tuple[Agreement, ...] | None
+    # Of the deviations of each kind of mistake, the share the ruleset masks (None likewise).
+    judge_recall_by_mistake: dict[str, float] | None
     annotator: AnnotatorFacts
 
     def student(self, variant: str) -> StudentScores:
@@ -123,7 +126,7 @@ class AblationResults:
         for row, facts in zip(data["datasets"], self.datasets, strict=True):
             row["mask_rate"] = facts.mask_rate
             row["intervention_rate"] = facts.intervention_rate
-        for row, facts in zip(data["judge"], self.judge, strict=True):
+        for row, facts in zip(data["judge"] or (), self.judge or (), strict=True):
             row["precision"] = facts.precision
             row["recall"] = facts.recall
         return data

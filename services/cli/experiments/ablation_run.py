@@ -51,6 +51,7 @@ from services.cli.stages import Stages
 from services.cli.train_commands import trained_or_exit
 from services.eventlog.pg_archive import PgArchive
 from services.eventlog.verdict_model import VerdictRow
+from services.judge.agreement import Agreement
 from services.judge.rejudge import Selection
 from services.judge.ruleset import shipped_ruleset
 from services.trainer.dataset_build import DatasetBuildConfig
@@ -198,12 +199,12 @@ async def _folded(dsn: str, trajectory_ids: Sequence[str]) -> list[Trajectory]:
     ]
 
 
-def run_ablation(
-    ablation: Ablation, stages: Stages, console: Console, teacher: str
-) -> AblationResults:
+def run_ablation(ablation: Ablation, stages: Stages, console: Console) -> AblationResults:
     """Every stage of the ablation, each announced and timed by `stages`: what it measured."""
     plan = ablation.plan
-    with stages.stage("collect", f"{len(plan.collection)} teacher runs, guided and unguided"):
+    teacher = plan.teacher.described(plan.size.deviation_rate)
+    collecting = f"{len(plan.collection)} runs of the teacher {teacher}, guided and unguided"
+    with stages.stage("collect", collecting):
         collected = ablation.collect(console)
     with stages.stage("judge", f"rulesets {FILTER_RULESET} and {NO_FILTER_RULESET}"):
         ablation.judge()
@@ -225,14 +226,19 @@ def run_ablation(
                 students.append(ablation.train(variant, facts.dataset_id, repeat, console))
     with stages.stage("evaluate", f"{len(students) + 1} students on {len(plan.heldout)} instances"):
         scores = _student_scores(ablation, students)
-    rows = ablation.verdict_rows(
-        ablation.ruleset_version(FULL), [t.trajectory_id for t in collected]
-    )
-    agreement, by_mistake = judge_agreement(rows, teacher_deviations(collected))
+    # Only the simulated teacher's deviations are known: a model's mistakes are its own.
+    agreement: tuple[Agreement, ...] | None = None
+    by_mistake: dict[str, float] | None = None
+    if plan.teacher.is_simulated:
+        rows = ablation.verdict_rows(
+            ablation.ruleset_version(FULL), [t.trajectory_id for t in collected]
+        )
+        agreement, by_mistake = judge_agreement(rows, teacher_deviations(collected))
     return AblationResults(
         experiment=plan.experiment,
         size=plan.size.name,
         teacher=teacher,
+        simulated_teacher=plan.teacher.is_simulated,
         student_model=_student_name(ablation.student),
         heldout=tuple(f"{family}#{seed}" for family, seed in plan.heldout),
         students=tuple(scores),

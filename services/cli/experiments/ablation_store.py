@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.cli.experiments.ablation_plan import AblationPlan
+from services.cli.experiments.ablation_teacher import SIMULATED_TEACHER
 
 EXPERIMENTS_SUBDIR = "experiments"
 PLAN_FILE = "plan.json"
@@ -28,8 +29,15 @@ def _as_json(plan: AblationPlan) -> dict:
         "experiment": plan.experiment,
         "started_at": plan.started_at.ToJsonString(),
         "families": list(plan.families),
-        "size": asdict(plan.size),
+        "size": dataclasses.asdict(plan.size),
+        "teacher": plan.teacher.spec,
     }
+
+
+def _upcast(stored: dict) -> dict:
+    """A stored plan in today's shape: plans from before the teacher was a setting were the
+    simulated teacher's."""
+    return {"teacher": SIMULATED_TEACHER.spec, **stored}
 
 
 def _comparable(data: dict) -> dict:
@@ -48,12 +56,14 @@ def resumed_or_new(artifacts_root: Path, plan: AblationPlan) -> AblationPlan:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(_as_json(plan), indent=2) + "\n")
         return plan
-    stored = json.loads(path.read_text())
-    if _comparable(stored) != _comparable(_as_json(plan)):
+    stored = _upcast(json.loads(path.read_text()))
+    kept, asked = _comparable(stored), _comparable(_as_json(plan))
+    differing = sorted(key for key in kept.keys() | asked.keys() if kept.get(key) != asked.get(key))
+    if differing:
         raise ConflictingPlan(
-            f"experiment {plan.experiment!r} exists with other settings ({path}); "
-            "rerun it with the same options, or give another --name"
+            f"experiment {plan.experiment!r} exists with other settings ({', '.join(differing)}; "
+            f"{path}); rerun it with the same options, or give another --name"
         )
     started_at = Timestamp()
     started_at.FromJsonString(stored["started_at"])
-    return AblationPlan(plan.experiment, started_at, plan.families, plan.size)
+    return dataclasses.replace(plan, started_at=started_at)
