@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from apollo.v1 import deadletter_pb2
@@ -15,6 +15,7 @@ from services.eventlog.events import body_kind
 from services.eventlog.topics import TRAJECTORIES, topic_for
 from services.eventlog.verdict_model import InMemoryVerdictReadModel, VerdictReadModel
 from services.trajectory import TrajectoryStatus, status_after_end
+from services.trajectory.timestamps import utc_datetime
 
 STATUSES = tuple(TrajectoryStatus)
 
@@ -164,7 +165,7 @@ class EventArchive(VerdictReadModel, Protocol):
 
 def occurred_at(event: pb.Event) -> datetime:
     """The event's time as an aware UTC datetime (microseconds, as Postgres keeps it)."""
-    return event.occurred_at.ToDatetime(tzinfo=UTC)
+    return utc_datetime(event.occurred_at)
 
 
 def in_read_model(event: pb.Event) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import uuid_utils
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -52,7 +54,8 @@ def new_event(
         schema_version=CURRENT_SCHEMA_VERSION,
     )
     if occurred_at is None:
-        event.occurred_at.GetCurrentTime()
+        # GetCurrentTime goes through a datetime; the clock's nanoseconds are as good and cheaper.
+        event.occurred_at.FromNanoseconds(time.time_ns())
     else:
         event.occurred_at.CopyFrom(occurred_at)
     getattr(event, field).CopyFrom(body)

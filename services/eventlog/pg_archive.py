@@ -128,6 +128,41 @@ WITH inserted AS (
 SELECT count(*) FROM inserted
 """
 
+# A verdict-only append without offsets (what re-judging the archive writes) touches neither
+# the trajectory list nor the offsets, so it takes a leaner path: its rows go in by binary
+# COPY into a per-session staging table (emptied at commit), then one statement inserts the
+# events and the read-model rows of those really inserted, as `_APPEND` does.
+_VERDICT_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS verdict_stage (
+    ord integer, event_id text, trajectory_id text, topic text, occurred_at timestamptz,
+    payload bytea, action_id text, ruleset_version text, step_index integer, verdict text,
+    rule_ids text[]
+) ON COMMIT DELETE ROWS
+"""
+_VERDICT_STAGE_COLUMNS = (
+    "ord", "event_id", "trajectory_id", "topic", "occurred_at", "payload", "action_id",
+    "ruleset_version", "step_index", "verdict", "rule_ids",
+)  # fmt: skip
+_APPEND_STAGED_VERDICTS = """
+WITH inserted AS (
+    INSERT INTO events (event_id, trajectory_id, topic, kind, occurred_at, payload)
+    SELECT event_id, trajectory_id, topic, 'action_judged', occurred_at, payload
+    FROM verdict_stage ORDER BY ord
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING position, event_id
+), judged AS (
+    INSERT INTO verdicts (action_id, ruleset_version, trajectory_id, step_index, verdict,
+                          rule_ids, position)
+    -- The first verdict of an (action, version) in position order wins, as in memory.
+    SELECT staged.action_id, staged.ruleset_version, staged.trajectory_id, staged.step_index,
+        staged.verdict, staged.rule_ids, inserted.position
+    FROM inserted JOIN verdict_stage AS staged USING (event_id)
+    ORDER BY inserted.position
+    ON CONFLICT (action_id, ruleset_version) DO NOTHING
+)
+SELECT count(*) FROM inserted
+"""
+
 _RECORD_COLUMNS = "position, topic, payload"
 _ROW_COLUMNS = (
     "trajectory_id, task_id, status, steps, guidance_count, started_at, ended_at, "
@@ -142,37 +177,38 @@ async def migrate_archive(pool: asyncpg.Pool) -> None:
 
 def _columns(encoded: list[tuple[str, bytes, pb.Event]]) -> list[list]:
     """The events as the 10 column arrays `_APPEND` unnests."""
-    columns: list[list] = [[] for _ in range(10)]
+    rows = []
     for topic, raw, event in encoded:
         kind = event.WhichOneof("body")
-        values = (
-            event.event_id,
-            event.trajectory_id,
-            topic,
-            kind,
-            occurred_at(event),
-            raw,
-            in_read_model(event),
-            event.trajectory_started.task_id if kind == "trajectory_started" else None,
-            end_status(event),
-            final_score(event) if kind == "trajectory_ended" else None,
+        rows.append(
+            (
+                event.event_id,
+                event.trajectory_id,
+                topic,
+                kind,
+                occurred_at(event),
+                raw,
+                in_read_model(event),
+                event.trajectory_started.task_id if kind == "trajectory_started" else None,
+                end_status(event),
+                final_score(event) if kind == "trajectory_ended" else None,
+            )
         )
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
-    return columns
+    return _transposed(rows, 10)
 
 
 # Rule ids travel as one string per verdict (unnest cannot take an array of arrays).
 _RULE_ID_SEPARATOR = "\x1f"
+_NOT_A_VERDICT = (None,) * 5
 
 
 def _verdict_columns(encoded: list[tuple[str, bytes, pb.Event]]) -> list[list]:
     """The verdict read model's 5 column arrays; NULLs for events that are not verdicts."""
-    columns: list[list] = [[] for _ in range(5)]
+    rows = []
     for _, _, event in encoded:
         row = verdict_row(event, 0)
-        values = (
-            (None,) * 5
+        rows.append(
+            _NOT_A_VERDICT
             if row is None
             else (
                 row.action_id,
@@ -182,9 +218,39 @@ def _verdict_columns(encoded: list[tuple[str, bytes, pb.Event]]) -> list[list]:
                 _RULE_ID_SEPARATOR.join(row.rule_ids),
             )
         )
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
-    return columns
+    return _transposed(rows, 5)
+
+
+def _transposed(rows: list[tuple], width: int) -> list[list]:
+    """Rows of `width` values as `width` column lists."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _staged_verdicts(encoded: list[tuple[str, bytes, pb.Event]]) -> list[tuple] | None:
+    """The staging rows of an append of ActionJudged events only (the first of each event_id,
+    as `_APPEND` keeps it), in input order; None if any event is something else."""
+    rows: dict[str, tuple] = {}
+    for topic, raw, event in encoded:
+        row = verdict_row(event, 0)
+        if row is None:
+            return None
+        if event.event_id not in rows:
+            rows[event.event_id] = (
+                len(rows),
+                event.event_id,
+                event.trajectory_id,
+                topic,
+                occurred_at(event),
+                raw,
+                row.action_id,
+                row.ruleset_version,
+                row.step_index,
+                row.verdict,
+                list(row.rule_ids),
+            )
+    return list(rows.values())
 
 
 def _record(row: asyncpg.Record) -> ArchivedEvent:
@@ -223,6 +289,9 @@ class PgArchive(PgVerdictReadModel, ArchiveSchemaAdapter):
         encoded, checked = encode_append(events_with_topic, offsets)
         if not encoded and not checked:
             return 0
+        staged = None if checked else _staged_verdicts(encoded)
+        if staged is not None:
+            return await self._append_verdicts(staged)
         keys = list(checked)
         offset_columns = (
             [g for g, _, _ in keys],
@@ -235,6 +304,16 @@ class PgArchive(PgVerdictReadModel, ArchiveSchemaAdapter):
             return await connection.fetchval(
                 _APPEND, *_columns(encoded), *offset_columns, *_verdict_columns(encoded)
             )
+
+    async def _append_verdicts(self, staged: list[tuple]) -> int:
+        async with self._pool.acquire() as connection, connection.transaction():
+            # Staged before the lock: the table is this session's, so other appends need not wait.
+            await connection.execute(_VERDICT_STAGE)
+            await connection.copy_records_to_table(
+                "verdict_stage", records=staged, columns=_VERDICT_STAGE_COLUMNS
+            )
+            await connection.execute(_APPEND_LOCK)
+            return await connection.fetchval(_APPEND_STAGED_VERDICTS)
 
     async def load_offsets(self, group: str) -> dict[tuple[str, int], int]:
         """The stored next offsets of a consumer group."""

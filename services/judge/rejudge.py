@@ -17,6 +17,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from apollo.v1 import events_pb2 as pb
@@ -221,28 +222,51 @@ class Rejudging:
         more actions than `max_calls` uncached model calls pay for."""
         await self._archive.record_ruleset(self.ruleset.version, ruleset_document(self.ruleset))
         tally = Tally()
-        async for batch in self.batches(ids):
-            events = []
-            for trajectory in batch:
-                _count(tally, trajectory)
-                if not trajectory.pending:
-                    continue
-                left = None if budget is None else budget - tally.judged
-                if self._asks_models:
-                    calls_left = None if max_calls is None else max_calls - tally.model_calls
-                    fresh = await self._model_verdicts(trajectory, left, calls_left, tally)
-                else:
-                    fresh = self._fresh_verdicts(trajectory)[:left]
-                tally.judged += len(fresh)
-                events += fresh
-                tally.budget_reached = len(fresh) < trajectory.pending
+        # One batch is appended while the next is read and judged: the archive's work on the
+        # append overlaps with ours. Each append is its own transaction, so a kill loses
+        # at most the batches not committed yet, which a rerun judges.
+        recording: asyncio.Task[None] | None = None
+        try:
+            async for batch in self.batches(ids):
+                events = await self._judge_batch(batch, tally, budget, max_calls)
+                if recording is not None:
+                    await recording
+                done = len(ids) if tally.budget_reached else len(batch)
+                recording = asyncio.create_task(
+                    self._record(events, tally, publisher, partial(on_batch, done))
+                )
                 if tally.budget_reached:
                     break
-            await self._record(events, tally, publisher)
-            on_batch(len(ids) if tally.budget_reached else len(batch))
+        finally:
+            if recording is not None:
+                await recording
+        return tally
+
+    async def _judge_batch(
+        self,
+        batch: list[ArchivedTrajectory],
+        tally: Tally,
+        budget: int | None,
+        max_calls: int | None,
+    ) -> list[pb.Event]:
+        """The verdict events of a batch's unjudged actions, within the budgets left."""
+        events = []
+        for trajectory in batch:
+            _count(tally, trajectory)
+            if not trajectory.pending:
+                continue
+            left = None if budget is None else budget - tally.judged
+            if self._asks_models:
+                calls_left = None if max_calls is None else max_calls - tally.model_calls
+                fresh = await self._model_verdicts(trajectory, left, calls_left, tally)
+            else:
+                fresh = self._fresh_verdicts(trajectory)[:left]
+            tally.judged += len(fresh)
+            events += fresh
+            tally.budget_reached = len(fresh) < trajectory.pending
             if tally.budget_reached:
                 break
-        return tally
+        return events
 
     def _fresh_verdicts(self, trajectory: ArchivedTrajectory) -> list[pb.Event]:
         """The verdict events on the trajectory's actions that have none, in step order."""
@@ -292,13 +316,18 @@ class Rejudging:
         return await estimate(actions, self.ruleset, self._models.cache)
 
     async def _record(
-        self, events: list[pb.Event], tally: Tally, publisher: VerdictPublisher | None
+        self,
+        events: list[pb.Event],
+        tally: Tally,
+        publisher: VerdictPublisher | None,
+        reported: Callable[[], None],
     ) -> None:
-        if not events:
-            return
-        tally.recorded += await self._archive.append([(VERDICTS.name, e) for e in events])
-        if publisher is not None:
-            await publisher.publish_many(events)
+        """Append a batch's verdicts, tell live watchers, then report the batch done."""
+        if events:
+            tally.recorded += await self._archive.append([(VERDICTS.name, e) for e in events])
+            if publisher is not None:
+                await publisher.publish_many(events)
+        reported()
 
 
 def _count(tally: Tally, trajectory: ArchivedTrajectory) -> None:

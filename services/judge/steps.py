@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import pairwise
 from types import MappingProxyType
 from typing import TypeVar
 
@@ -87,6 +88,8 @@ class JudgedStep:
     parse_error: str
     assistant_text: str
     observation: Observation | None
+    # The (argument, value) pairs naming the files and sessions this action works on.
+    resources: tuple[tuple[str, str], ...] = ()
     # Guidance that arrived after this action and before the next one, in log order.
     guidance_after: tuple[Guidance, ...] = ()
 
@@ -94,16 +97,6 @@ class JudgedStep:
     def succeeded(self) -> bool:
         """Whether the sandbox ran the action and reported success."""
         return self.observation is not None and self.observation.success
-
-    @property
-    def resources(self) -> tuple[tuple[str, str], ...]:
-        """The (argument, value) pairs naming the files and sessions this action works on."""
-        arguments = self.arguments or {}
-        return tuple(
-            (name, value)
-            for name in RESOURCE_ARGUMENTS
-            if isinstance(value := arguments.get(name), str) and value
-        )
 
     def argument(self, name: str) -> str:
         """A string argument, "" when absent or not a string."""
@@ -145,16 +138,16 @@ class StepView:
 def step_view(trajectory: Trajectory) -> StepView:
     """The judge's view of a folded trajectory."""
     guidance = {event.event_id: event for event in trajectory.guidance}
-    steps = trajectory.steps
+    steps = list(trajectory.steps)
     judged = []
-    for position, step in enumerate(steps):
-        if position + 1 < len(steps):
-            arrived = steps[position + 1].action.action_proposed.delivered_guidance_ids
-            after = [guidance[gid] for gid in arrived if gid in guidance]
-        else:
-            # Nothing delivered it yet: it arrived after the newest action.
-            after = list(trajectory.pending_guidance)
+    for step, following in pairwise(steps):
+        arrived = following.action.action_proposed.delivered_guidance_ids
+        after = [guidance[gid] for gid in arrived if gid in guidance]
         judged.append(_judged_step(step, tuple(Guidance.from_event(event) for event in after)))
+    if steps:
+        # Nothing delivered it yet: it arrived after the newest action.
+        pending = tuple(Guidance.from_event(event) for event in trajectory.pending_guidance)
+        judged.append(_judged_step(steps[-1], pending))
     return StepView(tuple(judged), trajectory.is_over)
 
 
@@ -186,5 +179,16 @@ def _judged_step(step: Step, guidance_after: tuple[Guidance, ...]) -> JudgedStep
         parse_error=parse_error,
         assistant_text=proposed.assistant_text,
         observation=Observation.from_event(step.observation) if step.observation else None,
+        resources=_resources(arguments or {}),
         guidance_after=guidance_after,
+    )
+
+
+def _resources(arguments: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        [
+            (name, value)
+            for name in RESOURCE_ARGUMENTS
+            if isinstance(value := arguments.get(name), str) and value
+        ]
     )

@@ -95,8 +95,11 @@ class _Judging:
 
     def verdict(self, position: int) -> ActionVerdict:
         """The verdict on the action at `position`."""
-        reasons = self._base_reasons(position) + self._fired(position, self.propagating)
-        step = self.view.steps[position]
+        case = self._case(position)
+        reasons = self._base_reasons(position, case)
+        if self.propagating:
+            reasons += self._fired(case, self.propagating)
+        step = case.step
         masked = any(reason.rule_id in self.masking for reason in reasons)
         return ActionVerdict(
             action_id=step.action_id,
@@ -106,14 +109,19 @@ class _Judging:
             reasons=reasons,
         )
 
+    def _case(self, position: int) -> Case:
+        return Case(self.view, position, self._base_masked, self.memo)
+
     def _base_masked(self, position: int) -> bool:
         return any(reason.rule_id in self.masking for reason in self._base_reasons(position))
 
-    def _base_reasons(self, position: int) -> tuple[Reason, ...]:
-        if position not in self.base_reasons:
-            self.base_reasons[position] = self._fired(position, self.base)
-        return self.base_reasons[position]
+    def _base_reasons(self, position: int, case: Case | None = None) -> tuple[Reason, ...]:
+        found = self.base_reasons.get(position)
+        if found is None:
+            found = self._fired(case or self._case(position), self.base)
+            self.base_reasons[position] = found
+        return found
 
-    def _fired(self, position: int, checks: list[tuple[Check, Rule]]) -> tuple[Reason, ...]:
-        case = Case(self.view, position, self._base_masked, self.memo)
-        return tuple(reason for check, rule in checks if (reason := check(case, rule)))
+    @staticmethod
+    def _fired(case: Case, checks: list[tuple[Check, Rule]]) -> tuple[Reason, ...]:
+        return tuple([reason for check, rule in checks if (reason := check(case, rule))])

@@ -11,7 +11,8 @@ the newest state appends; `apply` on any other state (an older one, or one built
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC
+
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from apollo.v1 import events_pb2 as pb
 from services.trajectory.append_log import KeyLog, KeySetView, LogView, RevisedLog
@@ -24,6 +25,7 @@ from services.trajectory.state import (
     TrajectoryStatus,
     status_after_end,
 )
+from services.trajectory.timestamps import utc_datetime
 
 # The body kinds that make a trajectory's state. Verdicts and training events live on
 # other topics, and step labels (on the log, for calibrating the judge) say nothing about
@@ -78,6 +80,8 @@ class _Folding:
         self.best_score = state.best_score
         self.final_score = state.final_score
         self.last_event_at = state.last_event_at
+        # The newest occurred_at applied since the last freeze: converted once, when frozen.
+        self.newest_stamp: Timestamp | None = None
         self.evals_used = state.used.evals
         self.steps: RevisedLog[Step] = RevisedLog()
         self.position_by_action_id: dict[str, int] = {}
@@ -119,13 +123,17 @@ class _Folding:
         """Record one event this trajectory has not seen (the caller checked)."""
         self.event_ids.add(event.event_id)
         self.trajectory_id = event.trajectory_id
-        when = event.occurred_at.ToDatetime(tzinfo=UTC)
-        last = self.last_event_at
-        self.last_event_at = when if last is None else max(last, when)
+        stamp, newest = event.occurred_at, self.newest_stamp
+        if newest is None or (stamp.seconds, stamp.nanos) > (newest.seconds, newest.nanos):
+            self.newest_stamp = stamp
         self.handlers[event.WhichOneof("body")](event)
 
     def freeze(self) -> Trajectory:
         """The state holding everything applied so far, which later events leave as it is."""
+        if self.newest_stamp is not None:
+            when, last = utc_datetime(self.newest_stamp), self.last_event_at
+            self.last_event_at = when if last is None else max(last, when)
+            self.newest_stamp = None
         version = len(self.event_ids)
         event_ids = self.event_ids.view()
         self.latest = Trajectory(
@@ -160,7 +168,7 @@ class _Folding:
         started, last = self.started, self.last_event_at
         if started is None or last is None:
             return 0.0
-        elapsed = (last - started.occurred_at.ToDatetime(tzinfo=UTC)).total_seconds()
+        elapsed = (last - utc_datetime(started.occurred_at)).total_seconds()
         return max(elapsed, 0.0)
 
     def _add_step(self, step: Step) -> None:
