@@ -90,14 +90,22 @@ class SampleTokenizer:
         spans = [
             self._trained_spans(sample, text) for sample, text in zip(samples, texts, strict=True)
         ]
-        # One batch call: the fast tokenizer encodes a batch on every core.
-        encoded = self.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
-        return [
-            TokenizedSample(text, list(ids), _labels(ids, offsets, trained), trained)
-            for text, ids, offsets, trained in zip(
-                texts, encoded["input_ids"], encoded["offset_mapping"], spans, strict=True
+        tokenized = []
+        for text, encoding, trained in zip(texts, self._encode(texts), spans, strict=True):
+            ids = encoding.ids
+            tokenized.append(
+                TokenizedSample(text, ids, _labels(ids, encoding.offsets, trained), trained)
             )
-        ]
+        return tokenized
+
+    def _encode(self, texts: list[str]) -> list[Any]:
+        """What `tokenizer(texts, add_special_tokens=False)` encodes, as the Rust tokenizer's
+        encodings: one batch call on every core, without the wrapper's conversion of every
+        encoding's fields to Python lists (a third of the tokenizing time)."""
+        backend = self.tokenizer.backend_tokenizer
+        backend.no_truncation()
+        backend.no_padding()
+        return backend.encode_batch(texts, add_special_tokens=False)
 
     def _trained_spans(self, sample: Sample, text: str) -> list[tuple[int, int]]:
         """Where each trained turn's text (and its end-of-turn token) lies in `text`."""
@@ -136,12 +144,16 @@ def _labels(
 ) -> list[int]:
     """A token's own id where it starts inside a trained span, else IGNORE_INDEX."""
     # Token starts never decrease, so each span's tokens are one slice, found by bisection.
-    starts = [start for start, _end in offsets]
     labels = [IGNORE_INDEX] * len(input_ids)
     for span_start, span_end in spans:
-        first, last = bisect_left(starts, span_start), bisect_left(starts, span_end)
+        first = bisect_left(offsets, span_start, key=_token_start)
+        last = bisect_left(offsets, span_end, key=_token_start)
         labels[first:last] = input_ids[first:last]
     return labels
+
+
+def _token_start(offset: tuple[int, int]) -> int:
+    return offset[0]
 
 
 def load_sample_tokenizer(choice: str) -> SampleTokenizer:
