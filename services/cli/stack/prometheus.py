@@ -7,12 +7,12 @@ import json
 import shutil
 import subprocess
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from services.cli.stack.children import answers_ok, stop_child
 from services.cli.stack.home import ApolloHome
 from services.cli.stack.ports import free_port
 from services.cli.stack.state import ServiceProcess
@@ -112,14 +112,7 @@ class EmbeddedPrometheus:
         return self.process is not None and self.process.poll() is not None
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_child(self.process, timeout=10)
 
 
 class PrometheusNotReady(RuntimeError):
@@ -128,8 +121,4 @@ class PrometheusNotReady(RuntimeError):
 
 def prometheus_ready(url: str) -> bool:
     """True if a Prometheus at `url` answers 200 on /-/ready."""
-    try:
-        with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as reply:
-            return reply.status == 200
-    except OSError:
-        return False
+    return answers_ok(f"{url}/-/ready")
