@@ -32,6 +32,7 @@ from services.gateway.sign_in_throttle import SignInThrottle
 from services.gateway.users import UserStore
 from services.runtime.observability import ObservabilityServer
 from services.runtime.process import start_process
+from services.runtime.readiness import readiness_of
 from services.tasks.packs import TaskCatalog
 
 log = structlog.get_logger(service="gateway")
@@ -110,9 +111,12 @@ async def run(settings: GatewaySettings, stop: asyncio.Event) -> None:
         pg_gateway(settings, bus) as gateway,
         serving(gateway, KafkaLogFeed(settings.kafka), settings) as served,
     ):
-        health = ObservabilityServer(
-            settings.metrics_port, lambda: served.healthy() and bus.healthy, settings.metrics_host
-        )
+
+        def healthy() -> bool:
+            return served.healthy() and bus.healthy
+
+        ready = readiness_of(healthy, settings, uses_postgres=True)
+        health = ObservabilityServer(settings.metrics_port, healthy, settings.metrics_host, ready)
         health.start()
         try:
             if settings.gateway_url_file is not None:

@@ -39,7 +39,9 @@ async def main() -> None:
             service = JudgeService(
                 bus, ruleset, settings.judge_group, ArchiveHistory(archive), stage
             )
-            async with serving(service, settings, lambda: bus.healthy) as server:
+            async with serving(
+                service, settings, lambda: bus.healthy, uses_postgres=True
+            ) as server:
                 log.info("judge started", kafka=settings.kafka, metrics_port=server.port)
                 await stop.wait()
     finally:

@@ -16,7 +16,7 @@ async def main() -> None:
     # Dedup in memory is enough: every start reads the log afresh, and the fold drops repeats.
     async with KafkaBus(settings.kafka, client_id="apollo-policy") as bus:
         service = PolicyService(bus, Backends(settings.policy_concurrency_per_backend), settings)
-        async with serving(service, settings, lambda: bus.healthy) as server:
+        async with serving(service, settings, lambda: bus.healthy, uses_postgres=False) as server:
             log.info("policy started", kafka=settings.kafka, group=service.group,
                      metrics_port=server.port)  # fmt: skip
             await stop.wait()

@@ -17,6 +17,7 @@ from services.recorder.service import Recorder
 from services.recorder.settings import RecorderSettings
 from services.runtime.observability import ObservabilityServer
 from services.runtime.process import start_process
+from services.runtime.readiness import readiness_of
 
 log = structlog.get_logger(service="recorder")
 
@@ -54,9 +55,13 @@ async def run(
                 KafkaBus(settings.kafka, client_id=CLIENT_ID)
             )
         recorder = Recorder(settings, archive, reader or kafka_reader(settings), dead_letters)
-        server = ObservabilityServer(
-            settings.metrics_port, lambda: recorder.healthy, settings.metrics_host
-        ).start()
+
+        def healthy() -> bool:
+            return recorder.healthy
+
+        ready = readiness_of(healthy, settings, uses_postgres=True)
+        server = ObservabilityServer(settings.metrics_port, healthy, settings.metrics_host, ready)
+        server.start()
         resources.callback(server.stop)
         log.info("recorder started", kafka=settings.kafka, metrics_port=server.port)
         await recorder.run(stop)

@@ -1,4 +1,4 @@
-"""Structured JSON logs, Prometheus metrics and a health check for every service."""
+"""Structured JSON logs, Prometheus metrics, and health and readiness checks for every service."""
 
 from __future__ import annotations
 
@@ -42,16 +42,20 @@ def configure_logging(service: str, level: str = "INFO") -> structlog.stdlib.Bou
     return structlog.get_logger(service=service)
 
 
-def _handler_for(health: HealthCheck) -> type[BaseHTTPRequestHandler]:
+def _handler_for(health: HealthCheck, ready: HealthCheck) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path == "/metrics":
                 self._reply(200, generate_latest(), CONTENT_TYPE_LATEST)
             elif self.path == "/healthz":
-                ok = health()
-                self._reply(200 if ok else 503, b"ok\n" if ok else b"unhealthy\n", "text/plain")
+                self._answer(health(), b"unhealthy\n")
+            elif self.path == "/readyz":
+                self._answer(ready(), b"not ready\n")
             else:
                 self._reply(404, b"not found\n", "text/plain")
+
+        def _answer(self, ok: bool, failure: bytes) -> None:
+            self._reply(200 if ok else 503, b"ok\n" if ok else failure, "text/plain")
 
         def _reply(self, status: int, body: bytes, content_type: str) -> None:
             self.send_response(status)
@@ -67,10 +71,18 @@ def _handler_for(health: HealthCheck) -> type[BaseHTTPRequestHandler]:
 
 
 class ObservabilityServer:
-    """Serves `/metrics` (Prometheus text format) and `/healthz` (on loopback by default)."""
+    """Serves `/metrics` (Prometheus text format), `/healthz` (liveness) and `/readyz`
+    (readiness: `ready`, or the health check alone), on loopback by default."""
 
-    def __init__(self, port: int, health: HealthCheck, host: str = "127.0.0.1") -> None:
-        self._server = ThreadingHTTPServer((host, port), _handler_for(health))
+    def __init__(
+        self,
+        port: int,
+        health: HealthCheck,
+        host: str = "127.0.0.1",
+        ready: HealthCheck | None = None,
+    ) -> None:
+        handler = _handler_for(health, ready or health)
+        self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

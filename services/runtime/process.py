@@ -12,6 +12,7 @@ import structlog
 
 from services.eventlog.admin import ensure_topics
 from services.runtime.observability import HealthCheck, ObservabilityServer, configure_logging
+from services.runtime.readiness import readiness_of
 from services.runtime.settings import ServiceSettings
 
 
@@ -44,11 +45,14 @@ async def start_process(
 
 @contextlib.asynccontextmanager
 async def serving(
-    service: StartStop, settings: ServiceSettings, health: HealthCheck
+    service: StartStop, settings: ServiceSettings, health: HealthCheck, *, uses_postgres: bool
 ) -> AsyncIterator[ObservabilityServer]:
-    """Start the service, then its `/metrics` and `/healthz`; on exit stop both, in that order."""
+    """Start the service, then its `/metrics`, `/healthz` and `/readyz` (which also asks the
+    broker, and Postgres when the service `uses_postgres`); on exit stop both, in that order."""
     await service.start()
-    server = ObservabilityServer(settings.metrics_port, health, settings.metrics_host).start()
+    ready = readiness_of(health, settings, uses_postgres)
+    server = ObservabilityServer(settings.metrics_port, health, settings.metrics_host, ready)
+    server.start()
     try:
         yield server
     finally:

@@ -73,7 +73,9 @@ async def main() -> None:
         async with KafkaBus(settings.kafka, "apollo-sandbox", processed=processed) as bus:
             blobs = DirectoryBlobStore(settings.blob_dir)
             service = build_sandbox(settings, bus, ledger, blobs, history=ArchiveHistory(archive))
-            async with serving(service, settings, lambda: bus.healthy) as server:
+            async with serving(
+                service, settings, lambda: bus.healthy, uses_postgres=True
+            ) as server:
                 log.info("sandbox started", kafka=settings.kafka, metrics_port=server.port)
                 await stop.wait()
     finally:

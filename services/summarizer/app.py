@@ -14,6 +14,6 @@ async def main() -> None:
     log, stop = await start_process("summarizer", settings)
     async with KafkaBus(settings.kafka, client_id="apollo-summarizer") as bus:
         service = SummarizerService(bus, settings)
-        async with serving(service, settings, lambda: bus.healthy) as server:
+        async with serving(service, settings, lambda: bus.healthy, uses_postgres=False) as server:
             log.info("summarizer started", kafka=settings.kafka, metrics_port=server.port)
             await stop.wait()

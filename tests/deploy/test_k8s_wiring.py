@@ -111,10 +111,13 @@ def test_broker_and_archive_come_from_the_secrets(name: str, container: Object) 
 
 
 @pytest.mark.parametrize("deployment", SERVICES, ids=component)
-def test_probes_on_healthz_and_a_disruption_budget(deployment: Object) -> None:
+def test_liveness_on_healthz_readiness_on_readyz_and_a_disruption_budget(
+    deployment: Object,
+) -> None:
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    for probe in ("livenessProbe", "readinessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    # Readiness asks the broker and Postgres; liveness must not, or an outage restarts pods.
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
     metrics = {"name": "metrics", "containerPort": 9100}
     assert metrics in container["ports"]
     labels = deployment["spec"]["template"]["metadata"]["labels"]

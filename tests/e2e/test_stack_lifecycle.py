@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 
 from services.cli.samples import SAMPLE_TRAJECTORY
+from services.cli.stack.children import answers_ok
+from services.cli.stack.home import ApolloHome
+from services.cli.stack.processes import KNOWN_SERVICES
 from services.cli.stack.prometheus import prometheus_ready
+from services.cli.stack.state import StackState
 from tests.e2e.apollo_cli import apollo
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -36,6 +40,13 @@ def test_status_reports_everything_up_then_down(home: Path) -> None:
     assert status["postgres"]["ok"] is True
     assert status["services"]["recorder"] == {"ok": True}
     assert "gateway_url" in status
+    state = StackState.load(ApolloHome(home).state_file)
+    assert state is not None
+    ready = {
+        name: answers_ok(f"http://127.0.0.1:{p.metrics_port}/readyz")
+        for name, p in state.services.items()
+    }
+    assert ready == dict.fromkeys(KNOWN_SERVICES, True)
     prometheus = status["prometheus"]
     assert prometheus["installed"] is (shutil.which("prometheus") is not None)
     if prometheus["installed"]:

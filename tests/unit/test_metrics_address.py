@@ -17,7 +17,7 @@ class Idle:
 
 
 async def test_metrics_listen_on_loopback_by_default() -> None:
-    async with serving(Idle(), ServiceSettings(), lambda: True) as server:
+    async with serving(Idle(), ServiceSettings(), lambda: True, uses_postgres=False) as server:
         assert server.host == "127.0.0.1"
         async with httpx.AsyncClient() as client:
             reply = await client.get(f"http://127.0.0.1:{server.port}/healthz")
@@ -26,7 +26,7 @@ async def test_metrics_listen_on_loopback_by_default() -> None:
 
 async def test_metrics_host_setting_chooses_the_address(monkeypatch) -> None:
     monkeypatch.setenv("APOLLO_METRICS_HOST", "0.0.0.0")
-    async with serving(Idle(), ServiceSettings(), lambda: True) as server:
+    async with serving(Idle(), ServiceSettings(), lambda: True, uses_postgres=False) as server:
         assert server.host == "0.0.0.0"
         async with httpx.AsyncClient() as client:
             reply = await client.get(f"http://127.0.0.1:{server.port}/metrics")
