@@ -34,6 +34,8 @@ _API_VERSIONS, _CORRELATION_ID, _CLIENT_ID = 18, 0x0A_0110, b"apollo-readiness"
 
 _POSTGRES_DOWN = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
+# Set when readiness is asked (the kubelet asks every few seconds), never before: a series
+# made up front would read 0, "down", in a stack where nobody asks.
 DEPENDENCY_UP = Gauge(
     "apollo_dependency_up",
     "1 when the dependency answered the service's last readiness probe, 0 when it did not",
@@ -69,10 +71,6 @@ class Readiness:
     ttl_s: float = PROBE_TTL_S
     _answers: dict[str, tuple[float, bool]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        for name in self.dependencies:
-            DEPENDENCY_UP.labels(name)
 
     def __call__(self) -> bool:
         # Every dependency is asked (no short circuit), so each gauge stays current.
