@@ -1,4 +1,4 @@
-"""Fetch pacing: a consumer polls at its short wait after activity and at the idle wait once quiet."""
+"""Fetch pacing: the short wait after activity, the idle wait once quiet."""
 
 from __future__ import annotations
 
