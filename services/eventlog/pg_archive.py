@@ -32,27 +32,33 @@ SCHEMA = packaged_schema("services.eventlog", "archive_schema.sql")
 # Positions must follow commit order (see archive_schema.sql), so appends take turns.
 _APPEND_LOCK = "SELECT pg_advisory_xact_lock(hashtext('apollo.archive.append'))"
 
-# One statement does the whole append: the events, then the read models (trajectory rows and
-# verdict rows) from only the rows really inserted (so redelivery changes nothing), then the
-# offsets.
+# An append's rows go in by binary COPY into a per-session staging table (emptied at commit),
+# the first of each event_id only; then one statement does the whole append: the events, then
+# the read models (trajectory rows and verdict rows) from only the rows really inserted (so
+# redelivery changes nothing), then the offsets.
+_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS append_stage (
+    ord integer, event_id text, trajectory_id text, topic text, kind text,
+    occurred_at timestamptz, payload bytea, tracked boolean, task_id text, end_status text,
+    final_score float8, action_id text, ruleset_version text, step_index integer,
+    verdict text, rule_ids text[]
+) ON COMMIT DELETE ROWS
+"""
+_STAGE_COLUMNS = (
+    "ord", "event_id", "trajectory_id", "topic", "kind", "occurred_at", "payload", "tracked",
+    "task_id", "end_status", "final_score", "action_id", "ruleset_version", "step_index",
+    "verdict", "rule_ids",
+)  # fmt: skip
 _APPEND = """
-WITH input AS (
-    SELECT DISTINCT ON (event_id) *
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-                $6::bytea[], $7::bool[], $8::text[], $9::text[], $10::float8[],
-                $15::text[], $16::text[], $17::int[], $18::text[], $19::text[])
-        WITH ORDINALITY AS i(event_id, trajectory_id, topic, kind, occurred_at,
-                             payload, tracked, task_id, end_status, final_score,
-                             action_id, ruleset_version, step_index, verdict, rule_ids, ord)
-    ORDER BY event_id, ord
-), inserted AS (
+WITH inserted AS (
     INSERT INTO events (event_id, trajectory_id, topic, kind, occurred_at, payload)
-    SELECT event_id, trajectory_id, topic, kind, occurred_at, payload FROM input ORDER BY ord
+    SELECT event_id, trajectory_id, topic, kind, occurred_at, payload
+    FROM append_stage ORDER BY ord
     ON CONFLICT (event_id) DO NOTHING
     RETURNING position, event_id
 ), fresh AS (
-    SELECT input.*, inserted.position FROM inserted JOIN input USING (event_id)
-    WHERE input.tracked
+    SELECT staged.*, inserted.position FROM inserted JOIN append_stage AS staged USING (event_id)
+    WHERE staged.tracked
 ), batch AS (
     SELECT trajectory_id,
         (array_agg(task_id ORDER BY position)
@@ -97,14 +103,14 @@ WITH input AS (
                           rule_ids, position)
     -- The first verdict of an (action, version) in position order wins, as in memory.
     SELECT DISTINCT ON (action_id, ruleset_version) action_id, ruleset_version, trajectory_id,
-        step_index, verdict, string_to_array(rule_ids, E'\\x1f'), inserted.position
-    FROM inserted JOIN input USING (event_id)
-    WHERE input.action_id IS NOT NULL
+        step_index, verdict, rule_ids, inserted.position
+    FROM inserted JOIN append_stage AS staged USING (event_id)
+    WHERE staged.action_id IS NOT NULL
     ORDER BY action_id, ruleset_version, inserted.position
     ON CONFLICT (action_id, ruleset_version) DO NOTHING
 ), offsets AS (
     INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset)
-    SELECT * FROM unnest($11::text[], $12::text[], $13::int[], $14::bigint[])
+    SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[])
     ON CONFLICT (consumer_group, topic, partition)
     DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()
 )
@@ -128,41 +134,6 @@ WITH inserted AS (
 SELECT count(*) FROM inserted
 """
 
-# A verdict-only append without offsets (what re-judging the archive writes) touches neither
-# the trajectory list nor the offsets, so it takes a leaner path: its rows go in by binary
-# COPY into a per-session staging table (emptied at commit), then one statement inserts the
-# events and the read-model rows of those really inserted, as `_APPEND` does.
-_VERDICT_STAGE = """
-CREATE TEMP TABLE IF NOT EXISTS verdict_stage (
-    ord integer, event_id text, trajectory_id text, topic text, occurred_at timestamptz,
-    payload bytea, action_id text, ruleset_version text, step_index integer, verdict text,
-    rule_ids text[]
-) ON COMMIT DELETE ROWS
-"""
-_VERDICT_STAGE_COLUMNS = (
-    "ord", "event_id", "trajectory_id", "topic", "occurred_at", "payload", "action_id",
-    "ruleset_version", "step_index", "verdict", "rule_ids",
-)  # fmt: skip
-_APPEND_STAGED_VERDICTS = """
-WITH inserted AS (
-    INSERT INTO events (event_id, trajectory_id, topic, kind, occurred_at, payload)
-    SELECT event_id, trajectory_id, topic, 'action_judged', occurred_at, payload
-    FROM verdict_stage ORDER BY ord
-    ON CONFLICT (event_id) DO NOTHING
-    RETURNING position, event_id
-), judged AS (
-    INSERT INTO verdicts (action_id, ruleset_version, trajectory_id, step_index, verdict,
-                          rule_ids, position)
-    -- The first verdict of an (action, version) in position order wins, as in memory.
-    SELECT staged.action_id, staged.ruleset_version, staged.trajectory_id, staged.step_index,
-        staged.verdict, staged.rule_ids, inserted.position
-    FROM inserted JOIN verdict_stage AS staged USING (event_id)
-    ORDER BY inserted.position
-    ON CONFLICT (action_id, ruleset_version) DO NOTHING
-)
-SELECT count(*) FROM inserted
-"""
-
 _RECORD_COLUMNS = "position, topic, payload"
 _ROW_COLUMNS = (
     "trajectory_id, task_id, status, steps, guidance_count, started_at, ended_at, "
@@ -175,81 +146,41 @@ async def migrate_archive(pool: asyncpg.Pool) -> None:
     await migrate(pool, SCHEMA, "apollo.archive.migrate")
 
 
-def _columns(encoded: list[tuple[str, bytes, pb.Event]]) -> list[list]:
-    """The events as the 10 column arrays `_APPEND` unnests."""
-    rows = []
-    for topic, raw, event in encoded:
-        kind = event.WhichOneof("body")
-        rows.append(
-            (
-                event.event_id,
-                event.trajectory_id,
-                topic,
-                kind,
-                occurred_at(event),
-                raw,
-                in_read_model(event),
-                event.trajectory_started.task_id if kind == "trajectory_started" else None,
-                end_status(event),
-                final_score(event) if kind == "trajectory_ended" else None,
-            )
-        )
-    return _transposed(rows, 10)
-
-
-# Rule ids travel as one string per verdict (unnest cannot take an array of arrays).
-_RULE_ID_SEPARATOR = "\x1f"
 _NOT_A_VERDICT = (None,) * 5
 
 
-def _verdict_columns(encoded: list[tuple[str, bytes, pb.Event]]) -> list[list]:
-    """The verdict read model's 5 column arrays; NULLs for events that are not verdicts."""
-    rows = []
-    for _, _, event in encoded:
-        row = verdict_row(event, 0)
-        rows.append(
-            _NOT_A_VERDICT
-            if row is None
-            else (
-                row.action_id,
-                row.ruleset_version,
-                row.step_index,
-                row.verdict,
-                _RULE_ID_SEPARATOR.join(row.rule_ids),
-            )
-        )
-    return _transposed(rows, 5)
-
-
-def _transposed(rows: list[tuple], width: int) -> list[list]:
-    """Rows of `width` values as `width` column lists."""
-    if not rows:
-        return [[] for _ in range(width)]
-    return [list(column) for column in zip(*rows, strict=True)]
-
-
-def _staged_verdicts(encoded: list[tuple[str, bytes, pb.Event]]) -> list[tuple] | None:
-    """The staging rows of an append of ActionJudged events only (the first of each event_id,
-    as `_APPEND` keeps it), in input order; None if any event is something else."""
+def _staged(encoded: list[tuple[str, bytes, pb.Event]]) -> list[tuple]:
+    """The staging rows of an append, the first of each event_id only, in input order."""
     rows: dict[str, tuple] = {}
     for topic, raw, event in encoded:
-        row = verdict_row(event, 0)
-        if row is None:
-            return None
-        if event.event_id not in rows:
-            rows[event.event_id] = (
-                len(rows),
-                event.event_id,
-                event.trajectory_id,
-                topic,
-                occurred_at(event),
-                raw,
-                row.action_id,
-                row.ruleset_version,
-                row.step_index,
-                row.verdict,
-                list(row.rule_ids),
-            )
+        if event.event_id in rows:
+            continue
+        kind = event.WhichOneof("body")
+        verdict = verdict_row(event, 0)
+        rows[event.event_id] = (
+            len(rows),
+            event.event_id,
+            event.trajectory_id,
+            topic,
+            kind,
+            occurred_at(event),
+            raw,
+            in_read_model(event),
+            event.trajectory_started.task_id if kind == "trajectory_started" else None,
+            end_status(event),
+            final_score(event) if kind == "trajectory_ended" else None,
+            *(
+                _NOT_A_VERDICT
+                if verdict is None
+                else (
+                    verdict.action_id,
+                    verdict.ruleset_version,
+                    verdict.step_index,
+                    verdict.verdict,
+                    list(verdict.rule_ids),
+                )
+            ),
+        )
     return list(rows.values())
 
 
@@ -289,9 +220,6 @@ class PgArchive(PgVerdictReadModel, ArchiveSchemaAdapter):
         encoded, checked = encode_append(events_with_topic, offsets)
         if not encoded and not checked:
             return 0
-        staged = None if checked else _staged_verdicts(encoded)
-        if staged is not None:
-            return await self._append_verdicts(staged)
         keys = list(checked)
         offset_columns = (
             [g for g, _, _ in keys],
@@ -300,20 +228,13 @@ class PgArchive(PgVerdictReadModel, ArchiveSchemaAdapter):
             [checked[k] for k in keys],
         )
         async with self._pool.acquire() as connection, connection.transaction():
-            await connection.execute(_APPEND_LOCK)
-            return await connection.fetchval(
-                _APPEND, *_columns(encoded), *offset_columns, *_verdict_columns(encoded)
-            )
-
-    async def _append_verdicts(self, staged: list[tuple]) -> int:
-        async with self._pool.acquire() as connection, connection.transaction():
             # Staged before the lock: the table is this session's, so other appends need not wait.
-            await connection.execute(_VERDICT_STAGE)
+            await connection.execute(_STAGE)
             await connection.copy_records_to_table(
-                "verdict_stage", records=staged, columns=_VERDICT_STAGE_COLUMNS
+                "append_stage", records=_staged(encoded), columns=_STAGE_COLUMNS
             )
             await connection.execute(_APPEND_LOCK)
-            return await connection.fetchval(_APPEND_STAGED_VERDICTS)
+            return await connection.fetchval(_APPEND, *offset_columns)
 
     async def load_offsets(self, group: str) -> dict[tuple[str, int], int]:
         """The stored next offsets of a consumer group."""

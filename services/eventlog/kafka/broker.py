@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
@@ -14,6 +14,7 @@ from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy as FastStreamAck
 
 from services.eventlog.codec import decode
+from services.eventlog.kafka.fetch_wait import FetchPacingSettings, PacedFetchWait
 from services.eventlog.kafka.middlewares import DeliveryRules
 from services.eventlog.subscription import AckPolicy, Delivery, Subscription
 
@@ -22,9 +23,11 @@ from services.eventlog.subscription import AckPolicy, Delivery, Subscription
 class KafkaTuning:
     """Client settings that trade latency against throughput and failure detection."""
 
-    # aiokafka's default of 500 ms adds up to half a second per hop: Tansu does not wake
-    # long polls when a message arrives, so a quiet topic costs the whole wait.
+    # aiokafka's default of 500 ms adds up to half a second per hop: Tansu is slow to wake
+    # a long poll when a message arrives, so a busy consumer polls often; `pacing` says
+    # how it slows down once quiet (fetch_wait.py).
     fetch_max_wait_ms: int = 5
+    pacing: FetchPacingSettings = field(default_factory=FetchPacingSettings)
     # Tansu answers a group join after about half the session timeout; a shorter one
     # starts faster but evicts a consumer whose event loop stalls for that long.
     session_timeout_ms: int = 6000
@@ -92,13 +95,41 @@ class PartitionsAssigned(ConsumerRebalanceListener):
         self.event.set()
 
 
+class PacedRebalance(ConsumerRebalanceListener):
+    """Counts a new assignment as activity (catching up is likely), then tells `inner`."""
+
+    def __init__(self, paced: PacedFetchWait, inner: ConsumerRebalanceListener | None) -> None:
+        self._paced = paced
+        self._inner = inner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Passed on."""
+        if self._inner is not None:
+            await self._inner.on_partitions_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Poll fast for now; passed on."""
+        self._paced.activity()
+        if self._inner is not None:
+            await self._inner.on_partitions_assigned(assigned)
+
+
 def declare_subscriber(
     broker: KafkaBroker,
     subscription: Subscription,
     tuning: KafkaTuning,
     listener: ConsumerRebalanceListener | None = None,
 ) -> DefaultSubscriber:
-    """Register `subscription` on `broker`: its group, offset reset and acknowledgement stated."""
+    """Register `subscription` on `broker`: its group, offset reset and acknowledgement stated,
+    its fetch wait paced by its traffic."""
+    paced = PacedFetchWait.for_wait(
+        tuning.fetch_max_wait_ms, lambda: subscriber.consumer, tuning.pacing
+    )
+
+    async def paced_decode(message: StreamMessage[Any]) -> Delivery:
+        paced.activity()
+        return await decode_delivery(message)
+
     subscriber = broker.subscriber(
         *subscription.topics,
         group_id=subscription.group,
@@ -108,8 +139,8 @@ def declare_subscriber(
         max_partition_fetch_bytes=tuning.max_partition_fetch_bytes,
         session_timeout_ms=tuning.session_timeout_ms,
         heartbeat_interval_ms=tuning.heartbeat_interval_ms,
-        listener=listener,
-        decoder=decode_delivery,
+        listener=PacedRebalance(paced, listener),
+        decoder=paced_decode,
         title=subscription.name,
         include_in_schema=False,
     )

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from services.eventlog.kafka.fetch_wait import PacedFetchWait
 from services.eventlog.positioned import (
     Fetched,
     LogMessage,
@@ -34,7 +35,8 @@ class KafkaReader:
         bootstrap: str,
         *,
         client_id: str = "apollo-reader",
-        # Tansu does not wake a long poll when a message arrives, so poll often.
+        # Tansu is slow to wake a long poll when a message arrives, so poll often while
+        # messages flow; the pacing slows down once they stop.
         fetch_max_wait_ms: int = 5,
         # A dead letter carries the raw message, which may itself be over 1 MiB.
         max_partition_fetch_bytes: int = 8 * 1024 * 1024,
@@ -47,6 +49,7 @@ class KafkaReader:
         self._ready_timeout_s = ready_timeout_s
         self._consumer: AIOKafkaConsumer | None = None
         self._assigned: list[TopicPartition] = []
+        self._paced = PacedFetchWait.for_wait(fetch_max_wait_ms, lambda: self._consumer)
 
     async def start(
         self,
@@ -70,6 +73,7 @@ class KafkaReader:
         except BaseException:
             await self.stop()
             raise
+        self._paced.activity()  # catching up is likely right after positioning
         log.debug("reader assigned", partitions=len(self._assigned), resumed=len(offsets or {}))
         return {(tp.topic, tp.partition): end for tp, end in ends.items()}
 
@@ -83,6 +87,8 @@ class KafkaReader:
             for records in batches.values()
             for r in records
         ]
+        if messages:
+            self._paced.activity()
         highwater = {}
         for tp in self._assigned:
             if (mark := self._consumer.highwater(tp)) is not None:
