@@ -7,6 +7,8 @@ from pydantic import Field
 from services.runtime.settings import ServiceSettings
 
 RECORDER_GROUP = "apollo-recorder"
+# Archived events the domain metrics count per read; every one of them may need its labels.
+DOMAIN_PAGE = 1000
 
 
 class RecorderSettings(ServiceSettings):
@@ -22,4 +24,14 @@ class RecorderSettings(ServiceSettings):
     )
     recorder_poll_ms: int = Field(
         default=100, ge=1, description="Longest wait for a batch before archiving what arrived"
+    )
+    recorder_metrics_poll_ms: int = Field(
+        default=1000,
+        ge=1,
+        description="How often the domain metrics count what was archived since the last read",
+    )
+    recorder_label_cache_size: int = Field(
+        default=10_000,
+        ge=DOMAIN_PAGE,
+        description="Trajectories whose metric labels (task, backend, experiment) stay in memory",
     )
