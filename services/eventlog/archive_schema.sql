@@ -96,7 +96,8 @@ CREATE TABLE IF NOT EXISTS verdicts (
 CREATE INDEX IF NOT EXISTS verdicts_by_version_trajectory
     ON verdicts (ruleset_version, trajectory_id, step_index);
 
--- Rulesets that re-judged the archive: the canonical document under its content hash.
+-- Rulesets that judged the archive, live or re-judging: the canonical document under its
+-- content hash (the recorder starts their verdict series at zero from it).
 CREATE TABLE IF NOT EXISTS rulesets (
     version     text PRIMARY KEY,
     document    text NOT NULL,

@@ -15,6 +15,7 @@ from services.recorder.handlers import record_batch
 from services.recorder.ports import RawPublisher
 from services.recorder.run_labels import RunLabelCache
 from services.recorder.settings import DOMAIN_PAGE, RecorderSettings
+from services.recorder.zero_series import ZeroSeries
 
 log = structlog.get_logger(service="recorder")
 
@@ -45,7 +46,7 @@ class Recorder:
 
     async def _count_archived(self, stop: asyncio.Event, after: int) -> None:
         labels = RunLabelCache(self._archive, self._settings.recorder_label_cache_size)
-        counter = DomainCounter(labels)
+        counter = DomainCounter(labels, ZeroSeries(self._settings.recorder_zero_hold_ms / 1000))
         poll_seconds = self._settings.recorder_metrics_poll_ms / 1000
         await count_archived(self._archive, counter, stop, after, poll_seconds, DOMAIN_PAGE)
 

@@ -30,6 +30,12 @@ class RecorderSettings(ServiceSettings):
         ge=1,
         description="How often the domain metrics count what was archived since the last read",
     )
+    recorder_zero_hold_ms: int = Field(
+        default=35_000,
+        ge=0,
+        description="How long a new domain series is exported at zero before it is added to:"
+        " longer than the scrape interval (the shipped configs scrape every 15 s or 30 s)",
+    )
     recorder_label_cache_size: int = Field(
         default=10_000,
         ge=DOMAIN_PAGE,

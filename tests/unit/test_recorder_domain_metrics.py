@@ -23,7 +23,9 @@ from services.recorder.settings import RecorderSettings
 
 pytestmark = pytest.mark.timeout(10)
 
-SETTINGS = RecorderSettings(recorder_poll_ms=5, recorder_batch_size=3, recorder_metrics_poll_ms=5)
+SETTINGS = RecorderSettings(
+    recorder_poll_ms=5, recorder_batch_size=3, recorder_metrics_poll_ms=5, recorder_zero_hold_ms=0
+)
 
 
 class Run:
@@ -242,3 +244,43 @@ async def test_the_label_cache_stays_bounded_and_reads_back_what_it_dropped() ->
             "scripted",
         )
         assert len(cache) == 2
+
+
+async def test_a_new_series_is_exported_at_zero_for_the_hold_before_it_counts() -> None:
+    # rate() takes a series' first sample as its base: a first sample of 1 would hide a mask.
+    log, archive, run_ = InMemoryLog(), InMemoryArchive(), Run()
+    ruleset, step = f"sha256:{uuid.uuid4().hex}", run_.step(0)
+    await publish(log, run_.started(), step, run_.judged(step, ruleset, "sleep-after-sleep"))
+    held = SETTINGS.model_copy(update={"recorder_zero_hold_ms": 300})
+    masks = {"ruleset": ruleset, "verdict": "mask"}
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run(held, stop, archive=archive, reader=InMemoryReader(log), dead_letters=log)
+    )
+    try:
+        await settled(archive, 3)
+        assert REGISTRY.get_sample_value("apollo_domain_verdicts_total", masks) == 0
+        assert steps(run_) == 0
+        async with asyncio.timeout(5):
+            while value("apollo_domain_verdicts_total", **masks) < 1:
+                await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        await task
+    # Held, not skipped: each event counted once, in order.
+    assert (steps(run_), value("apollo_domain_verdicts_total", **masks)) == (1, 1)
+
+
+async def test_a_recorded_ruleset_has_its_verdict_and_rule_series_at_zero() -> None:
+    log, archive = InMemoryLog(), InMemoryArchive()
+    ruleset = f"sha256:{uuid.uuid4().hex}"
+    await archive.record_ruleset(ruleset, '{"rules":[{"id":"a","kind":"x"},{"id":"b"}]}')
+    async with recording(log, archive):
+        await asyncio.sleep(0.05)
+
+    for verdict in ("keep", "mask"):
+        labels = {"ruleset": ruleset, "verdict": verdict}
+        assert REGISTRY.get_sample_value("apollo_domain_verdicts_total", labels) == 0
+        for rule in ("a", "b"):
+            rule_labels = {**labels, "rule": rule}
+            assert REGISTRY.get_sample_value("apollo_domain_verdict_rules_total", rule_labels) == 0
