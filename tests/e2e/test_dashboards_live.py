@@ -71,6 +71,13 @@ MAY_BE_ABSENT = {
 }
 
 
+FIRST_OF_THEIR_SERIES = [
+    # The live ruleset's one mask: the sleep right after a sleep.
+    'apollo:mask_rate_by_rule:ratio15m{rule="sleep-after-sleep"} > 0',
+    "apollo:mask_rate_by_ruleset:ratio15m > 0",
+    "sum(increase(apollo_domain_datasets_built_total[1d])) > 0",
+    'sum(increase(apollo_domain_eval_score_count{variant="e2e"}[1d])) > 0',
+]
 COLLECTED_GUIDANCE = 'apollo_domain_guidance_total{purpose="collection"}'
 COLLECTED_STEPS = 'apollo_domain_steps_total{purpose="collection"}'
 
@@ -212,6 +219,10 @@ def test_every_panel_and_rule_returns_data_from_a_guided_run(full_stack: Path) -
         for expression in empty - may_be_empty
     }
     assert set(MAY_BE_ABSENT) <= exported_series(), "the allow-list names unknown series"
+    # Each of these first happened once in its series; a series that appeared with it would
+    # hide it from rate() and increase().
+    unseen = wait_until_all_return_series(url, FIRST_OF_THEIR_SERIES, set(), SCRAPE_TIMEOUT_S)
+    assert not unseen, unseen
 
     # The counters Prometheus scraped give the archive's guidance per 100 steps exactly.
     assert (row.status, row.guidance_count) == ("finished", len(GUIDANCE))
