@@ -147,6 +147,7 @@ async def count_archived(
     page: int,
 ) -> None:
     """Count every event archived after position `after`, `page` at a time, until `stop`."""
+    metrics.DOMAIN_POSITION.set(after)
     while not stop.is_set():
         await counter.load_rulesets(archive)
         after = await count_after(archive, counter, after, page)
@@ -161,6 +162,7 @@ async def count_after(archive: EventArchive, counter: DomainCounter, after: int,
         counted = await counter.count(records)
         if counted:
             after = records[counted - 1].position
+            metrics.DOMAIN_POSITION.set(after)
         if counted < page:
             return after
     return after

@@ -61,3 +61,7 @@ DOMAIN_EVAL_SCORE = Histogram(
     ["task", "variant"],
     buckets=tuple(range(10, 101, 10)),
 )
+DOMAIN_POSITION = Gauge(
+    "apollo_domain_counted_position",
+    "The archive position up to which the domain metrics have counted every event",
+)
