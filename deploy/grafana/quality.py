@@ -1,4 +1,5 @@
-"""The Data quality dashboard: the judge's verdicts live, and the archive's verdicts by rule."""
+"""The Data quality dashboard: verdicts and mask rates by rule and ruleset, datasets built,
+evaluation scores by variant, and the archive's verdicts and trajectories."""
 
 from grafana_foundation_sdk.builders.dashboard import Dashboard, Row
 
@@ -12,16 +13,19 @@ def quality() -> Dashboard:
         .tags(["apollo"])
         .time("now-24h", "now")
         .refresh("5m")
-        .with_row(Row("Judge, live"))
+        .with_row(Row("Verdicts (from the archived log)"))
         .with_panel(
             graph(
                 "Mask rate by ruleset",
                 "percentunit",
-                (
-                    'sum by (ruleset) (rate(apollo_judge_verdicts_total{verdict="mask"}[15m]))'
-                    " / (sum by (ruleset) (rate(apollo_judge_verdicts_total[15m])) > 0)",
-                    "{{ruleset}}",
-                ),
+                ("apollo:mask_rate_by_ruleset:ratio15m", "{{ruleset}}"),
+            )
+        )
+        .with_panel(
+            graph(
+                "Mask rate by rule",
+                "percentunit",
+                ("apollo:mask_rate_by_rule:ratio15m", "{{rule}} {{ruleset}}"),
             )
         )
         .with_panel(
@@ -29,16 +33,9 @@ def quality() -> Dashboard:
                 "Verdicts",
                 "ops",
                 (
-                    "sum by (ruleset, verdict) (rate(apollo_judge_verdicts_total[5m]))",
+                    "sum by (ruleset, verdict) (rate(apollo_domain_verdicts_total[5m]))",
                     "{{verdict}} {{ruleset}}",
                 ),
-            )
-        )
-        .with_panel(
-            graph(
-                "Reasons by rule",
-                "ops",
-                ("sum by (rule) (rate(apollo_judge_reasons_total[5m]))", "{{rule}}"),
             )
         )
         .with_panel(
@@ -51,31 +48,66 @@ def quality() -> Dashboard:
                 ),
             )
         )
+        .with_row(Row("Trajectories, datasets and evaluations (from the archived log)"))
+        .with_panel(
+            graph(
+                "Trajectories ended by status (1h)",
+                "short",
+                (
+                    "sum by (status) (increase(apollo_domain_trajectories_ended_total[1h]))",
+                    "{{status}}",
+                ),
+            )
+        )
+        .with_panel(
+            graph(
+                "Dataset samples built by kind (1d)",
+                "short",
+                (
+                    "sum by (kind) (increase(apollo_domain_dataset_samples_total[1d]))",
+                    "{{kind}}",
+                ),
+                (
+                    "sum(increase(apollo_domain_datasets_built_total[1d]))",
+                    "datasets",
+                ),
+            )
+        )
+        .with_panel(
+            graph(
+                "Evaluation score by variant (mean over 1d)",
+                "short",
+                (
+                    "sum by (variant) (increase(apollo_domain_eval_score_sum[1d]))"
+                    " / (sum by (variant) (increase(apollo_domain_eval_score_count[1d])) > 0)",
+                    "{{variant}}",
+                ),
+            )
+        )
         .with_row(Row("Archive"))
         .with_panel(
             archive_table(
                 "Verdicts by ruleset",
-                "SELECT ruleset_version, count(*) AS actions,"
-                " count(*) FILTER (WHERE verdict = 'mask') AS masked,"
-                " round(avg((verdict = 'mask')::int)::numeric, 3) AS mask_rate"
-                " FROM verdicts GROUP BY ruleset_version ORDER BY actions DESC",
+                "SELECT ruleset_version, trajectories, actions, masked,"
+                " round(mask_rate::numeric, 3) AS mask_rate"
+                " FROM ruleset_verdicts ORDER BY newest_position DESC",
             )
         )
         .with_panel(
             archive_table(
-                "Verdicts by rule",
-                "SELECT v.ruleset_version, rule_id, v.verdict, count(*) AS actions"
-                " FROM verdicts v, unnest(v.rule_ids) AS rule_id"
-                " GROUP BY v.ruleset_version, rule_id, v.verdict"
-                " ORDER BY actions DESC",
+                "Mask rate by rule and ruleset",
+                "SELECT ruleset_version, rule_id, fired, masked,"
+                " round(mask_rate::numeric, 3) AS mask_rate"
+                " FROM rule_verdicts ORDER BY ruleset_version, masked DESC, rule_id",
             )
         )
         .with_panel(
             archive_table(
                 "Trajectories by status",
-                "SELECT status, count(*) AS trajectories, sum(steps) AS steps,"
-                " sum(guidance_count) AS guidance, avg(final_score) AS mean_final_score"
-                " FROM trajectories GROUP BY status ORDER BY trajectories DESC",
+                "SELECT status, trajectories, steps, guidance,"
+                " round(guidance_per_100_steps::numeric, 1) AS guidance_per_100_steps,"
+                " round(mean_final_score::numeric, 1) AS mean_final_score"
+                " FROM trajectory_statuses ORDER BY trajectories DESC",
             )
         )
         .with_panel(

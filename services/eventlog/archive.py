@@ -130,6 +130,12 @@ class EventArchive(VerdictReadModel, Protocol):
     def iter_all(self, after_position: int = 0, batch: int = 1000) -> AsyncIterator[ArchivedEvent]:
         """Every event after `after_position` in position order, read `batch` at a time."""
 
+    async def last_position(self) -> int:
+        """The position of the latest archived event; 0 while the archive is empty."""
+
+    async def starts(self, trajectory_ids: Sequence[str]) -> dict[str, ArchivedEvent]:
+        """The trajectory_started event of each of these trajectories that has one."""
+
     async def logs(self, trajectory_ids: Sequence[str]) -> dict[str, list[ArchivedEvent]]:
         """The trajectory-log events of each of these trajectories (if any), in log order."""
 
@@ -233,6 +239,7 @@ class InMemoryArchive(InMemoryVerdictReadModel):
         self._positions: list[int] = []
         self._ids: set[str] = set()
         self._rows: dict[str, TrajectoryRow] = {}
+        self._starts: dict[str, ArchivedEvent] = {}
         self._offsets: dict[tuple[str, str, int], int] = {}
         self._dead_letters: dict[tuple[str, int, int], deadletter_pb2.DeadLetter] = {}
 
@@ -252,7 +259,10 @@ class InMemoryArchive(InMemoryVerdictReadModel):
             if event.event_id in self._ids:
                 continue
             position = len(self._records) + 1
-            self._records.append(ArchivedEvent.of(topic, raw, position))
+            record = ArchivedEvent.of(topic, raw, position)
+            self._records.append(record)
+            if record.kind == "trajectory_started":
+                self._starts.setdefault(record.trajectory_id, record)
             self._positions.append(position)
             self._ids.add(event.event_id)
             if in_read_model(event):
@@ -289,6 +299,14 @@ class InMemoryArchive(InMemoryVerdictReadModel):
     def _page(self, after_position: int, batch: int) -> list[ArchivedEvent]:
         start = bisect.bisect_right(self._positions, after_position)
         return self._records[start : start + batch]
+
+    async def last_position(self) -> int:
+        """The position of the latest archived event; 0 while the archive is empty."""
+        return self._positions[-1] if self._positions else 0
+
+    async def starts(self, trajectory_ids: Sequence[str]) -> dict[str, ArchivedEvent]:
+        """The trajectory_started event of each of these trajectories that has one."""
+        return {tid: self._starts[tid] for tid in trajectory_ids if tid in self._starts}
 
     async def logs(self, trajectory_ids: Sequence[str]) -> dict[str, list[ArchivedEvent]]:
         """The trajectory-log events of each of these trajectories (if any), in log order."""

@@ -96,9 +96,63 @@ CREATE TABLE IF NOT EXISTS verdicts (
 CREATE INDEX IF NOT EXISTS verdicts_by_version_trajectory
     ON verdicts (ruleset_version, trajectory_id, step_index);
 
--- Rulesets that re-judged the archive: the canonical document under its content hash.
+-- Rulesets that judged the archive, live or re-judging: the canonical document under its
+-- content hash (the recorder starts their verdict series at zero from it).
 CREATE TABLE IF NOT EXISTS rulesets (
     version     text PRIMARY KEY,
     document    text NOT NULL,
     recorded_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Per-trajectory lookups of the verdicts (the dashboards' trajectory table reads them).
+CREATE INDEX IF NOT EXISTS verdicts_by_trajectory
+    ON verdicts (trajectory_id, ruleset_version);
+
+-- Read-model views, one per dashboard table (deploy/grafana). Derived only from the read
+-- models above; CREATE OR REPLACE keeps them current, so only ever append columns.
+
+-- Each trajectory's steps, guidance, guidance per 100 steps and score, with the mask rate
+-- of its actions under the ruleset that judged it last (NULLs while none has).
+CREATE OR REPLACE VIEW trajectory_interventions AS
+SELECT t.trajectory_id, t.task_id, t.status, t.steps, t.guidance_count,
+    CASE WHEN t.steps > 0 THEN 100.0 * t.guidance_count / t.steps END::double precision
+        AS guidance_per_100_steps,
+    t.final_score, judged.ruleset_version, judged.judged_actions, judged.masked_actions,
+    judged.mask_rate, t.started_at, t.ended_at, t.last_activity_at
+FROM trajectories t
+LEFT JOIN LATERAL (
+    SELECT v.ruleset_version, count(*) AS judged_actions,
+        count(*) FILTER (WHERE v.verdict = 'mask') AS masked_actions,
+        avg((v.verdict = 'mask')::int)::double precision AS mask_rate
+    FROM verdicts v WHERE v.trajectory_id = t.trajectory_id
+    GROUP BY v.ruleset_version ORDER BY max(v.position) DESC LIMIT 1
+) AS judged ON true;
+
+-- Each ruleset version's verdicts: how many actions, how many masked.
+CREATE OR REPLACE VIEW ruleset_verdicts AS
+SELECT ruleset_version, count(DISTINCT trajectory_id) AS trajectories, count(*) AS actions,
+    count(*) FILTER (WHERE verdict = 'mask') AS masked,
+    avg((verdict = 'mask')::int)::double precision AS mask_rate,
+    max(position) AS newest_position
+FROM verdicts GROUP BY ruleset_version;
+
+-- Each rule of each ruleset version: the verdicts that name it (once each, however often
+-- its reasons do), and the share of all the version's actions it masked.
+CREATE OR REPLACE VIEW rule_verdicts AS
+SELECT named.ruleset_version, named.rule_id, count(*) AS fired,
+    count(*) FILTER (WHERE named.verdict = 'mask') AS masked,
+    (count(*) FILTER (WHERE named.verdict = 'mask'))::double precision / min(totals.actions)
+        AS mask_rate
+FROM (SELECT DISTINCT ruleset_version, action_id, verdict, unnest(rule_ids) AS rule_id
+      FROM verdicts) AS named
+JOIN ruleset_verdicts AS totals USING (ruleset_version)
+GROUP BY named.ruleset_version, named.rule_id;
+
+-- Trajectories by status, with their steps, guidance and mean final score.
+CREATE OR REPLACE VIEW trajectory_statuses AS
+SELECT status, count(*) AS trajectories, sum(steps) AS steps,
+    sum(guidance_count) AS guidance,
+    CASE WHEN sum(steps) > 0 THEN 100.0 * sum(guidance_count) / sum(steps) END::double precision
+        AS guidance_per_100_steps,
+    avg(final_score) AS mean_final_score
+FROM trajectories GROUP BY status;

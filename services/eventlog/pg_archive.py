@@ -283,6 +283,23 @@ class PgArchive(PgVerdictReadModel, ArchiveSchemaAdapter):
                 return
             after_position = rows[-1]["position"]
 
+    async def last_position(self) -> int:
+        """The position of the latest archived event; 0 while the archive is empty."""
+        return await self._pool.fetchval("SELECT coalesce(max(position), 0) FROM events")
+
+    async def starts(self, trajectory_ids: Sequence[str]) -> dict[str, ArchivedEvent]:
+        """The trajectory_started event of each of these trajectories that has one."""
+        # A trajectory's first event is its start: each lookup reads one index entry or two.
+        rows = await self._pool.fetch(
+            f"SELECT wanted.trajectory_id, {_RECORD_COLUMNS}"
+            " FROM unnest($1::text[]) AS wanted(trajectory_id), LATERAL ("
+            f"  SELECT {_RECORD_COLUMNS} FROM events"
+            "   WHERE events.trajectory_id = wanted.trajectory_id AND kind = 'trajectory_started'"
+            "   ORDER BY position LIMIT 1) AS started",
+            sorted(set(trajectory_ids)),
+        )
+        return {row["trajectory_id"]: _record(row) for row in rows}
+
     async def logs(self, trajectory_ids: Sequence[str]) -> dict[str, list[ArchivedEvent]]:
         """The trajectory-log events of each of these trajectories (if any), in log order."""
         rows = await self._pool.fetch(

@@ -83,3 +83,7 @@ class PgVerdictReadModel:
         return await self._pool.fetchval(
             "SELECT document FROM rulesets WHERE version = $1", version
         )
+
+    async def ruleset_versions(self) -> list[str]:
+        """The version of every recorded ruleset."""
+        return [row["version"] for row in await self._pool.fetch("SELECT version FROM rulesets")]

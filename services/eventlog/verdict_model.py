@@ -132,6 +132,9 @@ class VerdictReadModel(Protocol):
     async def ruleset_document(self, version: str) -> str | None:
         """The canonical document recorded for a version, None if none was."""
 
+    async def ruleset_versions(self) -> list[str]:
+        """The version of every recorded ruleset."""
+
 
 class InMemoryVerdictReadModel:
     """The verdict read model in memory; `InMemoryArchive` feeds it from its append."""
@@ -177,3 +180,7 @@ class InMemoryVerdictReadModel:
     async def ruleset_document(self, version: str) -> str | None:
         """The canonical document recorded for a version, None if none was."""
         return self._rulesets.get(version)
+
+    async def ruleset_versions(self) -> list[str]:
+        """The version of every recorded ruleset."""
+        return list(self._rulesets)

@@ -150,6 +150,9 @@ class Control:
         event = new_event(body, trajectory_id=request.trajectory_id, service=SERVICE)
         await self._bus.publish(event)
         metrics.GUIDANCE_SUBMITTED.labels(request.kind, request.channel).inc()
+        waited = self._live.answer_flag(request.trajectory_id)
+        if waited is not None:
+            metrics.ATTENTION_RESPONSE_SECONDS.observe(waited)
         return event.event_id
 
     async def label_step(self, request: LabelRequest) -> str:

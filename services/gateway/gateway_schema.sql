@@ -16,3 +16,9 @@ CREATE TABLE IF NOT EXISTS attention (
     updated_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (annotator, trajectory_id)
 );
+
+-- The dashboards' attention table (deploy/grafana): each annotator's total attention time.
+CREATE OR REPLACE VIEW annotator_attention AS
+SELECT annotator, count(*) AS trajectories, sum(seconds) AS seconds,
+    max(updated_at) AS last_seen_at
+FROM attention GROUP BY annotator;

@@ -158,7 +158,7 @@ async def record_attention(
     if await gateway.live.state(trajectory_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no trajectory {trajectory_id!r}")
     await gateway.attention.add(user.name, trajectory_id, body.seconds)
-    metrics.ATTENTION_SECONDS.inc(body.seconds)
+    metrics.ATTENTION_SECONDS.labels(user.name).inc(body.seconds)
 
 
 @router.get("/attention")

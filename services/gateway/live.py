@@ -59,6 +59,8 @@ class LiveLog:
         self._stream_size = stream_size
         self._states: dict[str, Trajectory] = {}
         self._reasons: dict[str, list[str]] = {}
+        # When each flagged trajectory was flagged, until a human answers or the flag clears.
+        self._flagged_at: dict[str, datetime] = {}
         self._early: dict[str, list[pb.Event]] = {}
         self._loading: dict[str, asyncio.Task[Trajectory | None]] = {}
         self._streams: set[LiveStream] = set()
@@ -101,6 +103,12 @@ class LiveLog:
         """Why a loaded running trajectory needs attention ([] when it does not)."""
         return list(self._reasons.get(trajectory_id, ()))
 
+    def answer_flag(self, trajectory_id: str) -> float | None:
+        """Seconds since the trajectory was flagged for attention, if it is and no guidance
+        answered the flag yet; it counts as answered from now on."""
+        flagged_at = self._flagged_at.pop(trajectory_id, None)
+        return None if flagged_at is None else (self._clock() - flagged_at).total_seconds()
+
     def refresh(self) -> None:
         """Re-evaluate the drift signals that depend on the clock (stalls, time budgets)."""
         for state in list(self._states.values()):
@@ -135,7 +143,13 @@ class LiveLog:
             # An ended trajectory needs no human; its history is read from the archive.
             self._states.pop(tid, None)
             self._reasons.pop(tid, None)
+            self._flagged_at.pop(tid, None)
         else:
             self._states[tid] = state
-            self._reasons[tid] = attention_reasons(state, self._clock(), self._rules)
+            reasons = attention_reasons(state, self._clock(), self._rules)
+            if not reasons:
+                self._flagged_at.pop(tid, None)
+            elif not self._reasons.get(tid):
+                self._flagged_at[tid] = self._clock()
+            self._reasons[tid] = reasons
         metrics.NEEDING_ATTENTION.set(sum(1 for reasons in self._reasons.values() if reasons))

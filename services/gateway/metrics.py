@@ -1,6 +1,6 @@
 """The gateway's Prometheus metrics (documented in docs/metrics.md)."""
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter(
     "apollo_gateway_http_requests_total",
@@ -17,7 +17,14 @@ STEP_LABELS = Counter(
 )
 WATCHERS = Gauge("apollo_gateway_watchers", "Open live streams (SSE and gRPC watches)")
 ATTENTION_SECONDS = Counter(
-    "apollo_gateway_attention_seconds_total", "Annotator attention time recorded, in seconds"
+    "apollo_gateway_attention_seconds_total",
+    "Annotator attention time recorded, in seconds, by annotator (a signed-in user's name)",
+    ["annotator"],
+)
+ATTENTION_RESPONSE_SECONDS = Histogram(
+    "apollo_gateway_attention_response_seconds",
+    "From a trajectory being flagged for attention to the first guidance submitted on it",
+    buckets=(5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200),
 )
 NEEDING_ATTENTION = Gauge(
     "apollo_gateway_trajectories_needing_attention",

@@ -8,6 +8,7 @@ from services.eventlog.pg_processed import PgProcessedEvents
 from services.judge.history import ArchiveHistory
 from services.judge.llm_stage import LlmJudgeStage
 from services.judge.pg_llm_cache import PgLlmJudgementCache
+from services.judge.rejudge import ruleset_document
 from services.judge.ruleset import RulesetError, load_ruleset
 from services.judge.service import JudgeService
 from services.judge.settings import JudgeSettings
@@ -31,6 +32,8 @@ async def main() -> None:
     await processed.migrate()
     archive = await PgArchive.connect(settings.postgres_dsn)
     await archive.migrate()
+    # Recorded before any verdict, so the recorder exports this ruleset's series at zero first.
+    await archive.record_ruleset(ruleset.version, ruleset_document(ruleset))
     cache = await PgLlmJudgementCache.connect(settings.postgres_dsn)
     await cache.migrate()
     stage = LlmJudgeStage(BackendPool(settings.judge_model_concurrency), cache)

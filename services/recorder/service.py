@@ -10,9 +10,12 @@ from services.eventlog.archive import EventArchive
 from services.eventlog.positioned import PositionedReader, reading
 from services.eventlog.topics import ALL_TOPICS
 from services.recorder import metrics
+from services.recorder.domain import DomainCounter, count_archived
 from services.recorder.handlers import record_batch
 from services.recorder.ports import RawPublisher
-from services.recorder.settings import RecorderSettings
+from services.recorder.run_labels import RunLabelCache
+from services.recorder.settings import DOMAIN_PAGE, RecorderSettings
+from services.recorder.zero_series import ZeroSeries
 
 log = structlog.get_logger(service="recorder")
 
@@ -34,7 +37,20 @@ class Recorder:
         self.healthy = False
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Archive until `stop` is set."""
+        """Archive, and count what is archived into the domain metrics, until `stop` is set."""
+        # Read before the first append: what is archived from here on is counted, once.
+        counted_up_to = await self._archive.last_position()
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._archive_log(stop))
+            tasks.create_task(self._count_archived(stop, counted_up_to))
+
+    async def _count_archived(self, stop: asyncio.Event, after: int) -> None:
+        labels = RunLabelCache(self._archive, self._settings.recorder_label_cache_size)
+        counter = DomainCounter(labels, ZeroSeries(self._settings.recorder_zero_hold_ms / 1000))
+        poll_seconds = self._settings.recorder_metrics_poll_ms / 1000
+        await count_archived(self._archive, counter, stop, after, poll_seconds, DOMAIN_PAGE)
+
+    async def _archive_log(self, stop: asyncio.Event) -> None:
         group = self._settings.recorder_group
         # Offsets live in Postgres, committed in the same transaction as the events.
         stored = await self._archive.load_offsets(group)

@@ -140,6 +140,35 @@ async def test_iter_all_of_an_empty_archive_yields_nothing(archive) -> None:
     assert [record async for record in archive.iter_all()] == []
 
 
+async def test_last_position_is_the_latest_events_position(archive, new_log) -> None:
+    assert await archive.last_position() == 0
+    log = new_log()
+    first = [log.started(), log.action(0)]
+    await archive.append(on_topics(*first))
+    # A redelivery inserts nothing, so the latest position stays where it was.
+    await archive.append(on_topics(*first))
+    later = log.action(1)
+    await archive.append(on_topics(later))
+
+    *_, latest = [record async for record in archive.iter_all()]
+    assert latest.event_id == later.event_id
+    assert await archive.last_position() == latest.position
+
+
+async def test_starts_finds_each_trajectorys_started_event(archive, new_log) -> None:
+    one, other, unstarted = new_log(), new_log(), new_log()
+    started = one.started("task-one")
+    await archive.append(
+        on_topics(other.started("task-other"), started, one.action(0), unstarted.action(0))
+    )
+
+    found = await archive.starts([one.trajectory_id, unstarted.trajectory_id, "never-seen"])
+
+    assert list(found) == [one.trajectory_id]
+    assert found[one.trajectory_id].event == started
+    assert await archive.starts([]) == {}
+
+
 async def test_offsets_are_stored_with_the_events(archive, new_log) -> None:
     log = new_log()
     await archive.append(on_topics(log.started()), offsets={(GROUP, LOG, 0): 1})

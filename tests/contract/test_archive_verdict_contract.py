@@ -120,6 +120,7 @@ async def test_a_ruleset_document_is_kept_once_under_its_version(archive) -> Non
 
     assert await archive.ruleset_document("sha256:aa") == '{"rules":[]}'
     assert await archive.ruleset_document("sha256:bb") is None
+    assert await archive.ruleset_versions() == ["sha256:aa"]
 
 
 async def test_logs_hold_only_each_trajectorys_log_events_in_order(archive, new_log) -> None:

@@ -1,7 +1,8 @@
 """The dashboards against real data: the embedded stack with the real Prometheus runs a guided
-trajectory (scripted policy, guidance through the gateway) and `apollo judge run`; then every
-PromQL expression of every panel of every committed dashboard, and every recording rule,
-returns series from Prometheus, and every SQL panel returns rows from the archive."""
+trajectory (scripted policy, guidance through the gateway), `apollo judge run`, a dataset
+build and an evaluation; then every PromQL expression of every panel of every committed
+dashboard, and every recording rule, returns series from Prometheus, and every SQL panel
+returns rows from the archive."""
 
 from __future__ import annotations
 
@@ -68,6 +69,31 @@ MAY_BE_ABSENT = {
     "apollo_judge_llm_calls_total": "the shipped rulesets have no llm_judge rules",
     "apollo_judge_llm_unjudged_total": "the shipped rulesets have no llm_judge rules",
 }
+
+
+FIRST_OF_THEIR_SERIES = [
+    # The live ruleset's one mask: the sleep right after a sleep.
+    'apollo:mask_rate_by_rule:ratio15m{rule="sleep-after-sleep"} > 0',
+    "apollo:mask_rate_by_ruleset:ratio15m > 0",
+    "sum(increase(apollo_domain_datasets_built_total[1d])) > 0",
+    'sum(increase(apollo_domain_eval_score_count{variant="e2e"}[1d])) > 0',
+]
+COLLECTED_GUIDANCE = 'apollo_domain_guidance_total{purpose="collection"}'
+COLLECTED_STEPS = 'apollo_domain_steps_total{purpose="collection"}'
+
+
+def build_and_evaluate(stack: Path, trajectory_id: str, ruleset: str) -> None:
+    """A dataset of the guided run under the re-judged ruleset, and the untrained model
+    evaluated once (as served by the scripted reference: fast, and it scores)."""
+    built = json.loads(
+        apollo(
+            stack, "dataset", "build", "--ruleset", ruleset, "--trajectory", trajectory_id, "--json"
+        ).stdout
+    )
+    assert built["created"], built
+    args = ("--checkpoint", "untrained", "--tasks", TASK, "--policy", "scripted:reference")
+    scored = json.loads(apollo(stack, "eval", *args, "--variant", "e2e", "--json").stdout)
+    assert scored["scored"] == 1, scored
 
 
 @pytest.fixture(scope="module")
@@ -180,6 +206,7 @@ def test_every_panel_and_rule_returns_data_from_a_guided_run(full_stack: Path) -
         apollo(full_stack, "judge", "run", "--rules", "unfiltered", "--json").stdout
     )
     assert rejudged["run"]["recorded"] >= row.steps, rejudged
+    build_and_evaluate(full_stack, row.trajectory_id, rejudged["ruleset_version"])
     done = datetime.now(UTC)
 
     targets = wait_for_scrapes_after(url, done, SCRAPE_TIMEOUT_S)
@@ -192,13 +219,16 @@ def test_every_panel_and_rule_returns_data_from_a_guided_run(full_stack: Path) -
         for expression in empty - may_be_empty
     }
     assert set(MAY_BE_ABSENT) <= exported_series(), "the allow-list names unknown series"
+    # Each of these first happened once in its series; a series that appeared with it would
+    # hide it from rate() and increase().
+    unseen = wait_until_all_return_series(url, FIRST_OF_THEIR_SERIES, set(), SCRAPE_TIMEOUT_S)
+    assert not unseen, unseen
 
     # The counters Prometheus scraped give the archive's guidance per 100 steps exactly.
     assert (row.status, row.guidance_count) == ("finished", len(GUIDANCE))
-    # The run is the only trajectory of this stack.
-    reported = value(
-        url, "100 * sum(apollo_gateway_guidance_submitted_total) / sum(apollo_policy_steps_total)"
-    )
+    # The guided run is the only data-collection trajectory of this stack (the other one is
+    # the evaluation), and it is counted once from the archive.
+    reported = value(url, f"100 * sum({COLLECTED_GUIDANCE}) / sum({COLLECTED_STEPS})")
     assert reported == pytest.approx(100 * row.guidance_count / row.steps)
     [rule] = query(url, "apollo:guidance_per_100_steps:ratio5m")
     assert float(rule["value"][1]) > 0

@@ -1,5 +1,6 @@
 """The live judge on the embedded stack: a scripted run with injected bad actions, next to
-the plain reference run, is judged under `default`; exactly the injected ones are masked."""
+the plain reference run, is judged under `default`; exactly the injected ones are masked.
+The recorder's domain metrics count each archived step and verdict once."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from apollo.v1 import events_pb2 as pb
 from services.cli.stack.home import ApolloHome
@@ -129,3 +132,72 @@ async def test_the_live_judge_masks_exactly_the_injected_bad_actions(judged_stac
     assert len(verdict_ids) == len(set(verdict_ids)) == len(script)
     status = json.loads(apollo(judged_stack, "status", "--json").stdout)
     assert status["services"]["judge"] == {"ok": True}
+
+
+def recorder_samples(state: StackState) -> dict[tuple[str, frozenset], float]:
+    """The recorder's domain metric samples, by name and labels."""
+    port = state.services["recorder"].metrics_port
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name.startswith("apollo_domain_")
+    }
+
+
+async def counted_everything(state: StackState) -> None:
+    """Wait until the recorder has counted every event archived so far."""
+    archive = await PgArchive.connect(state.postgres_dsn)
+    try:
+        archived = await archive.last_position()
+    finally:
+        await archive.close()
+    deadline = time.monotonic() + 30
+    while counted(recorder_samples(state), "apollo_domain_counted_position") < archived:
+        assert time.monotonic() < deadline, "the recorder did not count the archive"
+        await asyncio.sleep(POLL_S)
+
+
+def counted(samples: dict, name: str, **labels: str) -> float:
+    """The sum of a metric's samples that carry these labels."""
+    wanted = set(labels.items())
+    return sum(v for (n, sample), v in samples.items() if n == name and wanted <= sample)
+
+
+async def test_the_recorder_counts_each_archived_step_and_verdict_once(judged_stack: Path) -> None:
+    state = StackState.load(ApolloHome(judged_stack).state_file)
+    assert state is not None
+    version = shipped_ruleset("default").version
+    # The earlier test's events may still wait for a new series to be scraped at zero.
+    await counted_everything(state)
+    before = recorder_samples(state)
+    reference = [(step.tool, dict(step.arguments)) for step in TaskCatalog().get(TASK).reference()]
+    plain = start(reference)
+    async with KafkaBus(state.broker_address, client_id="e2e-live-judge") as bus:
+        await bus.publish(plain)
+    events = await judged_run(state.postgres_dsn, plain.trajectory_id)
+    archived = {
+        "apollo_domain_steps_total": sum(e.HasField("action_proposed") for e in events),
+        "apollo_domain_verdicts_total": sum(e.HasField("action_judged") for e in events),
+        "apollo_domain_trajectories_ended_total": 1,
+    }
+    labels = {
+        "apollo_domain_steps_total": {"task": TASK, "backend": "scripted"},
+        "apollo_domain_verdicts_total": {"ruleset": version},
+        "apollo_domain_trajectories_ended_total": {"task": TASK, "status": "finished"},
+    }
+
+    def added(samples: dict) -> dict[str, float]:
+        return {
+            name: counted(samples, name, **labels[name]) - counted(before, name, **labels[name])
+            for name in archived
+        }
+
+    # The recorder counts what it archived within a second or so; wait, then wait more to
+    # see nothing counted twice.
+    deadline = time.monotonic() + 30
+    while added(recorder_samples(state)) != archived and time.monotonic() < deadline:
+        await asyncio.sleep(POLL_S)
+    await asyncio.sleep(2)
+    assert added(recorder_samples(state)) == archived

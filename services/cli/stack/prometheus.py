@@ -21,6 +21,8 @@ HOST = "127.0.0.1"
 SHIPPED_CONFIG = Path(__file__).parents[3] / "deploy" / "prometheus" / "prometheus.yml"
 # One machine and short runs: scrape and evaluate the rules often, so a run shows at once.
 EMBEDDED_INTERVAL = "5s"
+# The recorder's hold on a new series at zero: one embedded scrape and a margin.
+EMBEDDED_ZERO_HOLD_MS = "7000"
 READY_TIMEOUT_S = 30.0
 
 

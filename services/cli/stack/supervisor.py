@@ -15,7 +15,11 @@ from services.cli.stack.broker import TansuBroker
 from services.cli.stack.home import ApolloHome
 from services.cli.stack.postgres import EmbeddedPostgres
 from services.cli.stack.processes import ServiceRunner, chosen_services, stop_together
-from services.cli.stack.prometheus import EmbeddedPrometheus, PrometheusNotReady
+from services.cli.stack.prometheus import (
+    EMBEDDED_ZERO_HOLD_MS,
+    EmbeddedPrometheus,
+    PrometheusNotReady,
+)
 from services.cli.stack.state import ServiceProcess, StackState
 from services.eventlog.admin import ensure_topics
 from services.eventlog.pg_archive import PgArchive
@@ -134,6 +138,7 @@ class Supervisor:
             "APOLLO_POSTGRES_DSN": self.postgres.dsn,
             "APOLLO_BLOB_DIR": str(self.home.blobs_dir),
             "APOLLO_SANDBOX_WORKSPACE_ROOT": str(self.home.root / "workspaces"),
+            "APOLLO_RECORDER_ZERO_HOLD_MS": EMBEDDED_ZERO_HOLD_MS,
         }
 
     async def watch(self, stop: asyncio.Event) -> None:
