@@ -70,8 +70,11 @@ class Supervisor:
         self.state.postgres_dsn = self.postgres.dsn
         self._note_pids()
         await self._prepare_log()
-        for name in chosen_services():
+        chosen = chosen_services()
+        for name in chosen:
             runner = ServiceRunner(name, self._service_env(), self.home.logs_dir / f"{name}.log")
+            if "recorder" not in chosen:  # nothing archives what the gateway publishes
+                runner.env["APOLLO_GATEWAY_CONFIRM_ARCHIVED"] = "false"
             self.runners.append(runner)
             self._start_service(runner)
         await self._wait_until_healthy()
@@ -126,6 +129,11 @@ class Supervisor:
             return  # no gateway in this stack
         self.state.gateway_url = addresses["http"]
         self.state.gateway_grpc = addresses["grpc"]
+        # A restarted gateway binds the same ports, so its addresses stay the stack's.
+        for runner in self.runners:
+            if runner.name == "gateway":
+                runner.env["APOLLO_GATEWAY_PORT"] = addresses["http"].rsplit(":", 1)[1]
+                runner.env["APOLLO_GATEWAY_GRPC_PORT"] = addresses["grpc"].rsplit(":", 1)[1]
 
     def _service_env(self) -> dict[str, str]:
         return {
