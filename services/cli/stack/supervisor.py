@@ -171,8 +171,13 @@ class Supervisor:
             return
         log.warning("exited; restarting", child=child)
         self._left_down.discard(child)
-        if asyncio.iscoroutine(started := restart(*args)):
-            await started
+        try:
+            if asyncio.iscoroutine(started := restart(*args)):
+                await started
+        # The supervisor outlives any one failed restart (a port still held, Postgres still
+        # releasing its shared memory): the next round tries again, within the budget.
+        except Exception:
+            log.exception("restart failed; trying again", child=child)
 
     async def _restart_broker(self) -> None:
         """Tansu kept the log in memory: start it empty on its port and rehydrate it."""
