@@ -20,6 +20,7 @@ from services.eventlog.postgres import create_pool
 from services.eventlog.subscription import Bus
 from services.gateway.attention import AttentionLedger
 from services.gateway.body_limit import DEFAULT_MAX_BODY_BYTES
+from services.gateway.confirmation import ArchivedConfirmation
 from services.gateway.control import Control
 from services.gateway.drift import DriftRules
 from services.gateway.feeds import KafkaLogFeed
@@ -55,12 +56,16 @@ class Gateway:
     static_dir: Path = STATIC_DIR
     presence: Presence = field(default_factory=Presence)
     tasks: TaskCatalog = field(default_factory=TaskCatalog)
+    # Answer commands once their event is archived (needs a recorder), not once the broker
+    # has it: a broker that dies takes what the recorder had not archived yet.
+    confirm_archived: bool = False
     live: LiveLog = field(init=False)
     control: Control = field(init=False)
 
     def __post_init__(self) -> None:
         self.live = LiveLog(self.archive, self.rules)
-        self.control = Control(self.bus, self.live, self.tasks)
+        confirmation = ArchivedConfirmation(self.archive) if self.confirm_archived else None
+        self.control = Control(self.bus, self.live, self.tasks, confirmation)
 
 
 def drift_rules(settings: GatewaySettings) -> DriftRules:
@@ -92,6 +97,7 @@ async def pg_gateway(settings: GatewaySettings, bus: KafkaBus) -> AsyncIterator[
                 settings.gateway_sign_in_burst, settings.gateway_sign_in_per_minute
             ),
             tasks=TaskCatalog.with_builtins(settings.gateway_task_dirs),
+            confirm_archived=settings.gateway_confirm_archived,
         )
     finally:
         await pool.close()

@@ -10,6 +10,7 @@ from apollo.v1 import events_pb2 as pb
 from services.eventlog.events import new_event
 from services.eventlog.subscription import Bus
 from services.gateway import metrics
+from services.gateway.confirmation import ArchivedConfirmation
 from services.gateway.live import LiveLog
 from services.tasks.packs import TaskCatalog, TaskPackError
 from services.tasks.starting import DEFAULT_SUMMARY_THRESHOLD, started_event
@@ -118,10 +119,18 @@ def guidance_body(request: GuidanceRequest) -> pb.GuidanceSubmitted:
 class Control:
     """Turns annotators' commands into events on the log, after checking they make sense."""
 
-    def __init__(self, bus: Bus, live: LiveLog, tasks: TaskCatalog) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        live: LiveLog,
+        tasks: TaskCatalog,
+        confirmation: ArchivedConfirmation | None = None,
+    ) -> None:
         self._bus = bus
         self._live = live
         self._tasks = tasks
+        # Without one (tests with no recorder), a command is answered once the broker has it.
+        self._confirmation = confirmation
         # Each counter series starts at zero, so rate() counts its first message too.
         for kind in GUIDANCE_KINDS:
             for source in GUIDANCE_CHANNELS:
@@ -148,7 +157,7 @@ class Control:
                 "guidance; guide a training run instead"
             )
         event = new_event(body, trajectory_id=request.trajectory_id, service=SERVICE)
-        await self._bus.publish(event)
+        await self._publish(event)
         metrics.GUIDANCE_SUBMITTED.labels(request.kind, request.channel).inc()
         waited = self._live.answer_flag(request.trajectory_id)
         if waited is not None:
@@ -177,7 +186,7 @@ class Control:
             note=request.note,
         )
         event = new_event(body, trajectory_id=request.trajectory_id, service=SERVICE)
-        await self._bus.publish(event)
+        await self._publish(event)
         metrics.STEP_LABELS.labels(request.label).inc()
         return event.event_id
 
@@ -186,7 +195,7 @@ class Control:
         await self.running(trajectory_id)
         body = pb.TrajectoryCancelled(requested_by=requested_by, reason=reason)
         event = new_event(body, trajectory_id=trajectory_id, service=SERVICE)
-        await self._bus.publish(event)
+        await self._publish(event)
         return event.event_id
 
     async def start(self, request: StartRequest) -> str:
@@ -208,5 +217,10 @@ class Control:
             labels=request.labels,
             seed=request.task_seed,
         )
-        await self._bus.publish(event)
+        await self._publish(event)
         return event.trajectory_id
+
+    async def _publish(self, event: pb.Event) -> None:
+        await self._bus.publish(event)
+        if self._confirmation is not None:
+            await self._confirmation.wait(event.event_id)

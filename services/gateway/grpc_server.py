@@ -14,6 +14,7 @@ from apollo.v1 import control_pb2 as cpb
 from apollo.v1 import control_pb2_grpc
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.archive import TrajectoryRow
+from services.gateway.confirmation import NotArchivedYet
 from services.gateway.control import (
     GuidanceRequest,
     InvalidGuidance,
@@ -49,6 +50,7 @@ _CODES: dict[type[Exception], grpc.StatusCode] = {
     InvalidGuidance: grpc.StatusCode.INVALID_ARGUMENT,
     UnknownTask: grpc.StatusCode.NOT_FOUND,
     BadPolicy: grpc.StatusCode.INVALID_ARGUMENT,
+    NotArchivedYet: grpc.StatusCode.UNAVAILABLE,
 }
 
 
@@ -148,7 +150,12 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
         )
         try:
             event_id = await self._gateway.control.submit_guidance(command)
-        except (UnknownTrajectory, TrajectoryAlreadyEnded, InvalidGuidance) as error:
+        except (
+            UnknownTrajectory,
+            TrajectoryAlreadyEnded,
+            InvalidGuidance,
+            NotArchivedYet,
+        ) as error:
             await _abort_for(context, error)
         return cpb.SubmitGuidanceResponse(event_id=event_id)
 
@@ -158,7 +165,7 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
             event_id = await self._gateway.control.cancel(
                 request.trajectory_id, user, request.reason
             )
-        except (UnknownTrajectory, TrajectoryAlreadyEnded) as error:
+        except (UnknownTrajectory, TrajectoryAlreadyEnded, NotArchivedYet) as error:
             await _abort_for(context, error)
         return cpb.CancelTrajectoryResponse(event_id=event_id)
 
@@ -174,7 +181,7 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
         )
         try:
             trajectory_id = await self._gateway.control.start(command)
-        except (UnknownTask, BadPolicy) as error:
+        except (UnknownTask, BadPolicy, NotArchivedYet) as error:
             await _abort_for(context, error)
         return cpb.StartTrajectoryResponse(trajectory_id=trajectory_id)
 

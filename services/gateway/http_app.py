@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.gateway import http_routes, http_stream, metrics
 from services.gateway.body_limit import BodyLimit
+from services.gateway.confirmation import NotArchivedYet
 from services.gateway.control import (
     InvalidGuidance,
     TrajectoryAlreadyEnded,
@@ -45,6 +46,7 @@ _ERRORS: dict[type[Exception], int] = {
     InvalidGuidance: status.HTTP_422_UNPROCESSABLE_CONTENT,
     UnknownTask: status.HTTP_422_UNPROCESSABLE_CONTENT,
     BadPolicy: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    NotArchivedYet: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 

@@ -47,6 +47,12 @@ class GatewaySettings(ServiceSettings):
         ge=1024,
         description="Largest HTTP request body; a larger one is answered 413 unread",
     )
+    gateway_confirm_archived: bool = Field(
+        default=True,
+        description="Answer guidance, labels, cancels and starts only once the recorder "
+        "archived them (503 / UNAVAILABLE after 10 s: retry), so an accepted command "
+        "survives a broker crash; needs a recorder",
+    )
     gateway_sign_in_burst: int = Field(
         default=10, ge=1, description="Wrong tokens a client address may send in a row"
     )

@@ -54,6 +54,8 @@ async def test_the_gateway_process_serves_http_grpc_and_live_events(
         "APOLLO_POSTGRES_DSN": pg_dsn,
         "APOLLO_GATEWAY_URL_FILE": str(url_file),
         "APOLLO_METRICS_PORT": "0",
+        # Alone, without a recorder: commands are answered once the broker has them.
+        "APOLLO_GATEWAY_CONFIRM_ARCHIVED": "false",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.gateway", env=env
