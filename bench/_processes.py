@@ -6,11 +6,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.cli.stack.home import ApolloHome
 from services.cli.stack.state import StackState
 
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
-# Children of the supervisor that are not services, told apart by their command line.
-_INFRASTRUCTURE = (("broker", b"tansu"), ("postgres", b"postgres"))
+# The broker is the supervisor's child that runs this binary.
+_BROKER_MARK = b"tansu"
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,29 @@ def stack_processes(state: StackState) -> dict[str, int]:
     """The root pid of every service, the broker and Postgres, by name."""
     pids = {name: process.pid for name, process in state.services.items()}
     for child in _children(state.supervisor_pid):
-        command = _read(child, "cmdline")
-        for name, mark in _INFRASTRUCTURE:
-            if mark in command and name not in pids:
-                pids[name] = child
+        if _BROKER_MARK in _read(child, "cmdline"):
+            pids["broker"] = child
+    postmaster = _postmaster(state.supervisor_pid)
+    if postmaster:
+        pids["postgres"] = postmaster
     return pids
+
+
+def _postmaster(supervisor_pid: int) -> int:
+    """Postgres runs detached from the supervisor: its pid file in the stack's home names it."""
+    environment = dict(
+        entry.split(b"=", 1)
+        for entry in _read(supervisor_pid, "environ").split(b"\0")
+        if b"=" in entry
+    )
+    home = environment.get(b"APOLLO_HOME")
+    if home is None:
+        return 0
+    try:
+        first_line = (ApolloHome(Path(home.decode())).postgres_dir / "postmaster.pid").read_text()
+    except OSError:
+        return 0
+    return int(first_line.split()[0])
 
 
 def sample(pid: int) -> Sample:
