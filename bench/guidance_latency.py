@@ -18,20 +18,14 @@ log). Prints JSON lines.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 
 from apollo.v1 import events_pb2 as pb
 from bench._report import percentile_lines, print_lines
+from bench._stack import embedded_stack
 from services.cli.gateway_commands import add_account
-from services.cli.stack.home import ApolloHome
 from services.cli.stack.state import StackState
 from services.eventlog.bus import Delivery, KafkaBus, Subscription
 from services.eventlog.events import new_event, new_event_id
@@ -53,41 +47,9 @@ BUS_HOPS = 3
 TARGET_P99_MS = 100
 # How the gateway's SSE stream names a log event.
 EVENT_MARK = b"event: apollo"
-STACK_TIMEOUT_S = 240
 # Probes name one trajectory that never starts, so the services track one stranger, not hundreds.
 PROBE_TRAJECTORY = new_event_id()
 SAMPLE_TIMEOUT_S = 30
-
-
-def _apollo(home: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APOLLO_")}
-    env["APOLLO_HOME"] = str(home)
-    result = subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=STACK_TIMEOUT_S,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"apollo {' '.join(args)} failed:\n{result.stderr}")
-    return result.stdout
-
-
-@contextlib.contextmanager
-def embedded_stack():
-    """`apollo up --detach` in a private home; its state; `apollo down` afterwards."""
-    with tempfile.TemporaryDirectory(prefix="apollo-bench-") as root:
-        home = Path(root)
-        _apollo(home, "up", "--detach")
-        try:
-            state = StackState.load(ApolloHome(home).state_file)
-            if state is None or not state.gateway_url:
-                raise RuntimeError("the stack started without a gateway")
-            yield state
-        finally:
-            _apollo(home, "down")
 
 
 def sleeping_start() -> pb.Event:

@@ -1,10 +1,16 @@
-"""Drift signals: when a running trajectory needs a human to look at it (pure)."""
+"""Drift signals: when a running trajectory needs a human to look at it (pure).
+
+Each check looks back over at most its own threshold of steps, so re-evaluating a
+trajectory after every event costs the same at step 4,000 as at step 10.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from services.gateway.workspace_view import FILE_CHANGING_TOOLS, sessions
 from services.trajectory import Step, Trajectory
@@ -47,8 +53,9 @@ def _unguided(state: Trajectory) -> bool:
 
 
 def _failing(state: Trajectory, now: datetime, rules: DriftRules) -> list[str]:
-    observed = [s for s in state.steps if s.observation is not None]
-    tail = observed[-rules.failing_streak :]
+    # Only the newest steps can lack their observation, so this stops after a few.
+    observed = (s for s in reversed(state.steps) if s.observation is not None)
+    tail = list(islice(observed, rules.failing_streak))
     if len(tail) == rules.failing_streak and not any(_succeeded(s) for s in tail):
         return [f"{rules.failing_streak} failing actions in a row"]
     return []
@@ -88,14 +95,17 @@ def _no_progress_horizon(state: Trajectory, rules: DriftRules) -> int:
 
 
 def _no_progress(state: Trajectory, now: datetime, rules: DriftRules) -> list[str]:
-    since = 0
-    for step in reversed(state.steps):
-        if _progressed(step):
-            break
-        since += 1
-    if since >= _no_progress_horizon(state, rules):
-        return [f"no file change or eval for {since} steps"]
-    return []
+    horizon = _no_progress_horizon(state, rules)
+    if len(state.steps) < horizon:
+        return []
+    if any(_progressed(step) for step in _newest(state, horizon)):
+        return []
+    return [f"no file change or eval for {horizon} steps"]
+
+
+def _newest(state: Trajectory, count: int) -> Iterator[Step]:
+    """The newest `count` steps, newest first."""
+    return islice(reversed(state.steps), count)
 
 
 def _stalled(state: Trajectory, now: datetime, rules: DriftRules) -> list[str]:

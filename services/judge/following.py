@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from apollo.v1 import events_pb2 as pb
 from services.judge.ruleset import Ruleset
-from services.judge.steps import StepView, step_view
+from services.judge.steps import StepView, StepViews
 from services.judge.verdicts import ActionVerdict, ready_positions
 from services.trajectory.fold import LOG_KINDS, apply, fold
 from services.trajectory.state import Trajectory
@@ -35,6 +35,7 @@ class _Followed:
     state: Trajectory
     # Action ids whose verdict under the active ruleset is published.
     judged: set[str] = field(default_factory=set)
+    views: StepViews = field(default_factory=StepViews)
 
     @property
     def pending(self) -> int:
@@ -91,9 +92,9 @@ class FollowedTrajectories:
         if followed is None:
             return []
         state = followed.state
-        # Rebuilding the view costs O(steps), and only events that can make an action ready
-        # pay it (a proposal, an observation, the end): O(steps) per step, not per event.
-        view = step_view(state)
+        # Only events that can make an action ready (a proposal, an observation, the end)
+        # build a view, and each builds only the steps that changed since the last one.
+        view = followed.views.view(state)
         return [
             DueAction(state.steps[position].action, view, position)
             for position in ready_positions(view, self.ruleset.lookahead)

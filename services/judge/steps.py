@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
@@ -135,10 +135,10 @@ class StepView:
         return MappingProxyType({key: tuple(value) for key, value in found.items()})
 
 
-def step_view(trajectory: Trajectory) -> StepView:
-    """The judge's view of a folded trajectory."""
+def step_view(trajectory: Trajectory, start: int = 0) -> StepView:
+    """The judge's view of a folded trajectory (of its steps from position `start` on)."""
     guidance = {event.event_id: event for event in trajectory.guidance}
-    steps = list(trajectory.steps)
+    steps = [trajectory.steps[position] for position in range(start, len(trajectory.steps))]
     judged = []
     for step, following in pairwise(steps):
         arrived = following.action.action_proposed.delivered_guidance_ids
@@ -149,6 +149,45 @@ def step_view(trajectory: Trajectory) -> StepView:
         pending = tuple(Guidance.from_event(event) for event in trajectory.pending_guidance)
         judged.append(_judged_step(steps[-1], pending))
     return StepView(tuple(judged), trajectory.is_over)
+
+
+class StepViews:
+    """Successive views of one growing trajectory that reuse its settled steps.
+
+    A step is settled once it is observed and the next action (which names the guidance
+    that came after it) is in: nothing later changes it. So each view builds only the
+    newest steps, and a view at step 4,000 costs what one at step 10 does.
+    """
+
+    def __init__(self) -> None:
+        self._settled: list[JudgedStep] = []
+        self._action_ids: list[str] = []
+
+    def view(self, trajectory: Trajectory) -> StepView:
+        """The same view as `step_view(trajectory)`."""
+        steps = trajectory.steps
+        self._drop_unless_prefix_of(steps)
+        texts: dict[str, pb.Event] | None = None
+        while len(self._settled) < len(steps) - 1:
+            step, following = steps[len(self._settled)], steps[len(self._settled) + 1]
+            arrived = following.action.action_proposed.delivered_guidance_ids
+            if arrived and texts is None:
+                texts = {event.event_id: event for event in trajectory.guidance}
+            if step.observation is None or any(gid not in (texts or {}) for gid in arrived):
+                break
+            after = tuple(Guidance.from_event(texts[gid]) for gid in arrived) if arrived else ()
+            self._settled.append(_judged_step(step, after))
+            self._action_ids.append(step.action_id)
+        if len(self._settled) == len(steps):
+            return StepView(tuple(self._settled), trajectory.is_over)
+        newest = step_view(trajectory, start=len(self._settled))
+        return StepView((*self._settled, *newest.steps), newest.ended)
+
+    def _drop_unless_prefix_of(self, steps: Sequence[Step]) -> None:
+        # The views are of one trajectory's successive states, but stay exact for any.
+        kept = self._action_ids
+        if len(kept) > len(steps) or (kept and steps[len(kept) - 1].action_id != kept[-1]):
+            self._settled, self._action_ids = [], []
 
 
 def step_view_of_events(events: Iterable[pb.Event]) -> StepView:

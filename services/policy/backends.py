@@ -15,6 +15,9 @@ class Backends:
 
     def __init__(self, concurrency: int, factory: BackendFactory = backend_from_spec) -> None:
         self._pool = BackendPool(concurrency, factory)
+        # Each running scripted trajectory's parsed calls: parsing the whole script on every
+        # step would make a step cost grow with the script's length.
+        self._scripts: dict[str, tuple[ScriptedCall, ...]] = {}
 
     def lease(self, state: Trajectory, step_index: int) -> Lease:
         """The backend of a started trajectory's policy for `step_index` (raises
@@ -23,10 +26,17 @@ class Backends:
         spec = spec_string(started.policy)
         # A replay is positional: starting at the step makes a restart resume it exactly.
         if started.policy.backend == "scripted":
-            return self._pool.fresh_lease(spec, calls=script_of(started), start=step_index)
+            calls = self._scripts.get(state.trajectory_id)
+            if calls is None:
+                calls = self._scripts[state.trajectory_id] = tuple(script_of(started))
+            return self._pool.fresh_lease(spec, calls=calls, start=step_index)
         if started.policy.backend == TEACHER_BACKEND:
             # The teacher's calls so far follow from the log: where guidance was delivered.
             made = teacher_calls(state)
             calls = [ScriptedCall(teacher.call.tool, teacher.call.arguments) for teacher in made]
             return self._pool.fresh_lease(spec, calls=calls, start=step_index)
         return self._pool.lease(spec)
+
+    def forget(self, trajectory_id: str) -> None:
+        """Drop what is kept for a trajectory that is over."""
+        self._scripts.pop(trajectory_id, None)

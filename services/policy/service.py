@@ -84,6 +84,7 @@ class PolicyService:
     def let_go(self, trajectory_id: str) -> None:
         """Stop awaiting the last proposal of a trajectory that is over (or unknown)."""
         self._awaiting.pop(trajectory_id, None)
+        self._backends.forget(trajectory_id)
 
     def kick(self, trajectory_id: str) -> None:
         """Start the trajectory's turns, or have the running ones look again."""

@@ -27,8 +27,9 @@ def summary_request(
     if not threshold or prompt_tokens < threshold:
         return None
     latest = state.latest_summary
-    if latest is not None and not any(
-        step.action.action_proposed.summary_id == latest.event_id for step in state.steps
+    # Every action after the newest summary builds on it, so the newest action tells.
+    if latest is not None and (
+        not state.steps or state.steps[-1].action.action_proposed.summary_id != latest.event_id
     ):
         # The newest summary is not used yet: summarizing again would not shrink anything.
         return None

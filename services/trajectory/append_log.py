@@ -8,7 +8,7 @@ fold appends only while it extends the newest state (an older state is copied fi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import islice
 from typing import Any, Generic, TypeVar, overload
@@ -96,6 +96,28 @@ class KeySetView(AbstractSet[str]):
 
     def __repr__(self) -> str:
         return f"KeySetView({len(self)} keys)"
+
+
+class PositionsView(Mapping[int, int]):
+    """A shared key -> position index, as it was when the log held `length` items."""
+
+    __slots__ = ("_length", "_positions")
+
+    def __init__(self, positions: dict[int, int], length: int) -> None:
+        self._positions = positions
+        self._length = length
+
+    def __getitem__(self, key: int) -> int:
+        position = self._positions[key]
+        if position >= self._length:
+            raise KeyError(key)
+        return position
+
+    def __iter__(self) -> Iterator[int]:
+        return (key for key, position in self._positions.items() if position < self._length)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class KeyLog:

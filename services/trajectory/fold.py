@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from apollo.v1 import events_pb2 as pb
-from services.trajectory.append_log import KeyLog, KeySetView, LogView, RevisedLog
+from services.trajectory.append_log import KeyLog, KeySetView, LogView, PositionsView, RevisedLog
 from services.trajectory.state import (
     EVAL_TOOL,
     Budgets,
@@ -85,6 +85,7 @@ class _Folding:
         self.evals_used = state.used.evals
         self.steps: RevisedLog[Step] = RevisedLog()
         self.position_by_action_id: dict[str, int] = {}
+        self.first_position_by_index: dict[int, int] = {}
         self.unobserved = 0
         self.last_step_index = -1
         for step in state.steps:
@@ -158,6 +159,7 @@ class _Folding:
             final_score=self.final_score,
             last_event_at=self.last_event_at,
             event_ids=KeySetView(event_ids),
+            first_step_positions=PositionsView(self.first_position_by_index, len(self.steps)),
             unobserved_steps=self.unobserved,
             last_step_index=self.last_step_index,
             folding=self,
@@ -173,6 +175,7 @@ class _Folding:
 
     def _add_step(self, step: Step) -> None:
         self.position_by_action_id[step.action_id] = len(self.steps)
+        self.first_position_by_index.setdefault(step.index, len(self.steps))
         self.steps.append(step)
         self.unobserved += not step.observed
         self.last_step_index = max(self.last_step_index, step.index)

@@ -68,14 +68,29 @@ def render_action_prompt(state: Trajectory, action: pb.Event) -> Prompt:
 
 def window_steps(state: Trajectory, first: int, end: int) -> list[Step]:
     """The steps first..end-1 in order, the first recorded action of each index."""
-    by_index: dict[int, Step] = {}
-    for step in state.steps:
-        if first <= step.index < end:
-            by_index.setdefault(step.index, step)
+    by_index = _first_steps(state, first, end)
     missing = sorted(set(range(first, end)) - set(by_index))
     if missing:
         raise RenderError(f"trajectory {state.trajectory_id} lacks the actions of steps {missing}")
     return [by_index[index] for index in range(first, end)]
+
+
+def _first_steps(state: Trajectory, first: int, end: int) -> dict[int, Step]:
+    """The first recorded action of each index in first..end-1 that has one."""
+    steps, positions = state.steps, state.first_step_positions
+    found: dict[int, Step] = {}
+    for index in range(first, end):
+        position = positions.get(index)
+        if position is not None and position < len(steps):
+            found[index] = steps[position]
+    # A state built by hand has no positions (or ones of other steps): scan its steps.
+    by_hand = bool(steps) and not positions
+    if by_hand or any(step.index != index for index, step in found.items()):
+        found = {}
+        for step in steps:
+            if first <= step.index < end:
+                found.setdefault(step.index, step)
+    return found
 
 
 def window_start(summary: pb.Event | None) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 
 from apollo.v1 import events_pb2 as pb
 
@@ -149,6 +150,11 @@ class Trajectory:
     unobserved_steps: int = 0
     # The highest step_index proposed so far (-1 before the first action).
     last_step_index: int = -1
+    # The position in `steps` of the first action of each step index, so a window of steps
+    # is found without a scan. Empty in a state built by hand.
+    first_step_positions: Mapping[int, int] = field(
+        default_factory=lambda: MappingProxyType({}), compare=False, repr=False
+    )
     # The fold's shared history this state is a view of, so `apply` can extend it in place.
     folding: object | None = field(default=None, compare=False, repr=False)
 

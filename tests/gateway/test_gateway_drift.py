@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 
 import pytest
@@ -129,3 +131,41 @@ def test_an_ended_run_needs_no_attention(new_run) -> None:
         run.step(success=False)
     run.ended()
     assert reasons(run) == []
+
+
+class CountingSteps(Sequence):
+    """A trajectory's steps that count how many of them a check reads."""
+
+    def __init__(self, steps: list) -> None:
+        self._steps = steps
+        self.read = 0
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def __getitem__(self, index):
+        found = self._steps[index]
+        self.read += len(found) if isinstance(index, slice) else 1
+        return found
+
+    def __iter__(self) -> Iterator:
+        for step in self._steps:
+            self.read += 1
+            yield step
+
+    def __reversed__(self) -> Iterator:
+        for step in reversed(self._steps):
+            self.read += 1
+            yield step
+
+
+def test_the_signals_read_a_bounded_tail_of_a_long_run(new_run) -> None:
+    run = new_run()
+    run.started()
+    run.step("open_file", {"path": "a.py"}, success=False)
+    run.step("open_file", {"path": "b.py"})
+    short = fold(run.events)
+    steps = CountingSteps([*short.steps] * 2000)  # 4,000 steps of reading, no progress
+    state = dataclasses.replace(short, steps=steps)
+    assert attention_reasons(state, run.clock, RULES) == ["no file change or eval for 5 steps"]
+    assert steps.read <= 3 * RULES.no_progress_steps
