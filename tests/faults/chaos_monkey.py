@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,16 +54,17 @@ def _children(pid: int) -> list[int]:
 
 @dataclass
 class ChaosMonkey:
-    """SIGKILLs one process of a random kind, waits until the stack has replaced it and it is
-    healthy, pauses a random while, and again, until `kills` are done."""
+    """SIGKILLs one process of a random kind, waits until the stack has replaced it, pauses a
+    random while, and again, until `kills` are done."""
 
     home: ApolloHome
     kinds: tuple[str, ...]
     seed: int
     kills: int
-    mean_pause_s: float = 1.0
+    mean_pause_s: float = 2.0
     done: Counter[str] = field(default_factory=Counter)
-    log: list[tuple[float, str, int]] = field(default_factory=list)
+    # (seconds since the first kill, kind, pid, seconds until it was back)
+    log: list[tuple[float, str, int, float]] = field(default_factory=list)
 
     def plan(self) -> list[str]:
         """The kinds to kill, in order: each kind equally often, shuffled round by round."""
@@ -74,15 +77,21 @@ class ChaosMonkey:
         return order[: self.kills]
 
     async def run(self) -> None:
+        """Kill by the plan; the next kill may come before the last victim is healthy again,
+        but only once the supervisor has started its replacement. Returns with all healthy."""
         rng = random.Random(self.seed + 1)
         started = time.monotonic()
         for kind in self.plan():
             await asyncio.sleep(rng.uniform(0, 2 * self.mean_pause_s))
             pid = self.pid_of(kind)
             os.kill(pid, signal.SIGKILL)
+            killed_at = time.monotonic()
+            print(f"chaos: {killed_at - started:.1f} s: killed {kind} (pid {pid})", flush=True)
+            restarted = functools.partial(self.replaced, kind, pid)
+            await self.wait_until(restarted, f"{kind} restarted")
             self.done[kind] += 1
-            self.log.append((time.monotonic() - started, kind, pid))
-            await self.wait_replaced(kind, pid)
+            self.log.append((killed_at - started, kind, pid, time.monotonic() - killed_at))
+        await self.wait_until(lambda: all(self.healthy(kind) for kind in self.kinds), "healthy")
 
     def state(self) -> StackState:
         state = StackState.load(self.home.state_file)
@@ -98,21 +107,23 @@ class ChaosMonkey:
             return postgres_pid(self.home)
         return service_pid(state, kind)
 
-    def healthy(self, kind: str, killed: int) -> bool:
-        """A process other than `killed` runs this kind and, for a service, answers /healthz."""
+    def replaced(self, kind: str, killed: int) -> bool:
+        """A live process other than `killed` runs this kind."""
         try:
             pid = self.pid_of(kind)
         except (NoSuchProcess, FileNotFoundError, ValueError, IndexError):
             return False
-        if pid == killed or not pid_alive(pid):
-            return False
-        if kind in INFRA_KINDS:
-            return True
-        return health_ok(self.state().services[kind].metrics_port)
+        return pid != killed and pid_alive(pid)
 
-    async def wait_replaced(self, kind: str, killed: int) -> None:
+    def healthy(self, kind: str) -> bool:
+        """The kind's process is alive and, for a service, answers /healthz."""
+        if not self.replaced(kind, killed=0):
+            return False
+        return kind in INFRA_KINDS or health_ok(self.state().services[kind].metrics_port)
+
+    async def wait_until(self, condition: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + RECOVERY_TIMEOUT_S
-        while not await asyncio.to_thread(self.healthy, kind, killed):
+        while not await asyncio.to_thread(condition):
             if time.monotonic() > deadline:
-                raise AssertionError(f"{kind} (killed pid {killed}) not back in time")
+                raise AssertionError(f"not within {RECOVERY_TIMEOUT_S:.0f} s: {what}")
             await asyncio.sleep(POLL_S)

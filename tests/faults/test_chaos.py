@@ -9,12 +9,15 @@ CHAOS_SEED replays a run (the seed is printed), CHAOS_KILLS sets how many kills 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
+import shutil
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 import asyncpg
@@ -139,15 +142,27 @@ async def archived_runs(dsn: str, runs: list[GuidedRun], versions: list[str]):
     return records
 
 
-def test_every_step_guidance_and_verdict_survives_random_sigkills() -> None:
+@contextlib.contextmanager
+def kept_logs(home: ApolloHome, keep: Path) -> Iterator[None]:
+    """On a failure, keep the stack's logs (its home goes with the stack) and say where."""
+    try:
+        yield
+    except BaseException:
+        shutil.copytree(home.logs_dir, keep / "logs", dirs_exist_ok=True)
+        print(f"the stack's logs: {keep / 'logs'}")
+        raise
+
+
+def test_every_step_guidance_and_verdict_survives_random_sigkills(tmp_path: Path) -> None:
     print(f"chaos seed {SEED} ({KILLS} kills of {', '.join(KINDS)}): replay with CHAOS_SEED={SEED}")
-    with embedded_stack(",".join(SERVICE_KINDS)) as path:
+    with embedded_stack(",".join(SERVICE_KINDS)) as path, kept_logs(ApolloHome(path), tmp_path):
         home = ApolloHome(path)
         state = StackState.load(home.state_file)
         assert state is not None
         monkey = ChaosMonkey(home, KINDS, SEED, KILLS)
         began = time.monotonic()
         runs = asyncio.run(run_under_chaos(home, monkey))
+        chaos_s = time.monotonic() - began
         versions = [shipped_ruleset("default").version]
         records = asyncio.run(archived_runs(state.postgres_dsn, runs, versions))
         for run in runs:
@@ -173,7 +188,9 @@ def test_every_step_guidance_and_verdict_survives_random_sigkills() -> None:
                     "trajectories": len(runs),
                     "guidance_accepted": sum(len(r.annotator.accepted) for r in runs),
                     "guidance_refused": sum(r.annotator.refused for r in runs),
+                    "chaos_seconds": round(chaos_s, 1),
                     "seconds": round(time.monotonic() - began, 1),
+                    "log": [(round(t, 1), kind, round(back, 1)) for t, kind, _, back in monkey.log],
                 }
             )
         )
