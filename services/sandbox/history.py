@@ -1,7 +1,9 @@
-"""What the archive already knows: imported or replayed history is never run again."""
+"""What the archive already knows: imported or replayed history is never run again, and
+what a dead broker lost is published again."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 from services.eventlog.archive import EventArchive
@@ -11,6 +13,9 @@ class TrajectoryHistory(Protocol):
     """Whether a trajectory already ended before this sandbox saw its start."""
 
     async def has_ended(self, trajectory_id: str) -> bool: ...
+
+    async def archived(self, event_ids: Collection[str]) -> set[str]:
+        """Which of these events the archive holds."""
 
 
 class ArchiveHistory:
@@ -23,9 +28,17 @@ class ArchiveHistory:
         row = await self._archive.trajectory(trajectory_id)
         return row is not None and row.status != "running"
 
+    async def archived(self, event_ids: Collection[str]) -> set[str]:
+        """Which of these events the archive holds."""
+        return await self._archive.has(event_ids)
+
 
 class NoHistory:
     """No archive (tests, a sandbox run alone): every start is new work."""
 
     async def has_ended(self, trajectory_id: str) -> bool:
         return False
+
+    async def archived(self, event_ids: Collection[str]) -> set[str]:
+        """With nothing to compare against, what was published counts as kept."""
+        return set(event_ids)

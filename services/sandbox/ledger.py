@@ -65,6 +65,9 @@ class ExecutionLedger(Protocol):
     async def unfinished(self) -> list[ActionRecord]:
         """Actions started or completed but not published, oldest first."""
 
+    async def newest_published(self, limit: int) -> list[ActionRecord]:
+        """The `limit` actions published last, oldest first."""
+
     async def remember_trajectory(self, record: TrajectoryRecord) -> None:
         """Keep a trajectory's start (first write wins)."""
 
@@ -113,6 +116,11 @@ class InMemoryExecutionLedger:
     async def unfinished(self) -> list[ActionRecord]:
         """Actions started or completed but not published, oldest first."""
         return [r for r in self._actions.values() if r.state is not ActionState.PUBLISHED]
+
+    async def newest_published(self, limit: int) -> list[ActionRecord]:
+        """The `limit` actions published last, oldest first (dicts keep insertion order)."""
+        published = [r for r in self._actions.values() if r.state is ActionState.PUBLISHED]
+        return published[-limit:] if limit > 0 else []
 
     async def remember_trajectory(self, record: TrajectoryRecord) -> None:
         """Keep a trajectory's start (first write wins)."""

@@ -24,6 +24,10 @@ DUPLICATES = Counter("apollo_sandbox_duplicate_actions", "Re-delivered actions n
 INTERRUPTED = Counter(
     "apollo_sandbox_interrupted_actions", "Actions found started but unfinished on restart"
 )
+REPUBLISHED = Counter(
+    "apollo_sandbox_republished_events",
+    "Recorded events published again on start because the archive lacked them",
+)
 IGNORED = Counter(
     "apollo_sandbox_ignored_events", "Events of trajectories this sandbox never started"
 )

@@ -104,6 +104,15 @@ class PgExecutionLedger:
         )
         return [_action(row) for row in rows]
 
+    async def newest_published(self, limit: int) -> list[ActionRecord]:
+        """The `limit` actions published last, oldest first."""
+        rows = await self._pool.fetch(
+            "SELECT * FROM (SELECT * FROM sandbox_actions WHERE state = 'published'"
+            " ORDER BY seq DESC LIMIT $1) newest ORDER BY seq",
+            limit,
+        )
+        return [_action(row) for row in rows]
+
     async def remember_trajectory(self, record: TrajectoryRecord) -> None:
         """Keep a trajectory's start (first write wins)."""
         await self._pool.execute(

@@ -18,12 +18,16 @@ from services.sandbox.backend import SandboxUnavailable
 from services.sandbox.handlers import ROUTES
 from services.sandbox.history import NoHistory, TrajectoryHistory
 from services.sandbox.ledger import ActionRecord, ActionState, ExecutionLedger
-from services.sandbox.metrics import IGNORED, INTERRUPTED
+from services.sandbox.metrics import IGNORED, INTERRUPTED, REPUBLISHED
 from services.sandbox.registry import InvalidTrajectoryId, Runtimes
 from services.sandbox.settings import SANDBOX_GROUP
 from services.tasks.packs import TaskPackError
 
 log = structlog.get_logger(__name__)
+
+# How many of the newest published actions a start checks against the archive. The broker
+# loses only what the recorder had not archived yet, a fraction of a second of work.
+REPUBLISH_WINDOW = 1000
 
 
 class SandboxService:
@@ -135,7 +139,9 @@ class SandboxService:
                 )
 
     async def recover(self) -> None:
-        """Publish what was completed but not sent; answer interrupted actions with an error."""
+        """Publish what was completed but not sent or lost with a broker; answer interrupted
+        actions with an error."""
+        await self._republish_unarchived()
         for record in await self.ledger.unfinished():
             if record.state is ActionState.STARTED:
                 INTERRUPTED.inc()
@@ -149,6 +155,19 @@ class SandboxService:
                 await self.ledger.complete(record.action_id, [encode(e) for e in events], None)
                 record = await self.ledger.get(record.action_id)
             await self.publish_recorded(record)
+
+    async def _republish_unarchived(self) -> None:
+        """Publish again the newest observations the archive lacks: the broker took them when
+        it died. Only actions that are archived themselves, so each follows its action."""
+        records = await self.ledger.newest_published(REPUBLISH_WINDOW)
+        produced = {record.action_id: [decode(raw) for raw in record.events] for record in records}
+        ids = [*produced, *(event.event_id for events in produced.values() for event in events)]
+        archived = await self.history.archived(ids)
+        for action_id, events in produced.items():
+            missing = [event for event in events if event.event_id not in archived]
+            if action_id in archived and missing:
+                REPUBLISHED.inc(len(missing))
+                await self.publish(missing)
 
     async def publish_recorded(self, record: ActionRecord) -> None:
         """Publish an action's recorded events and note that they went out."""

@@ -46,6 +46,16 @@ async def test_an_action_starts_once(ledger) -> None:
     assert await ledger.get("nope") is None
 
 
+async def test_the_newest_published_actions_come_oldest_first(ledger) -> None:
+    for action_id in ("a1", "a2", "a3", "a4"):
+        await ledger.start(started(action_id))
+        await ledger.complete(action_id, [action_id.encode()], None)
+    for action_id in ("a1", "a2", "a3"):  # a4 is completed, not published
+        await ledger.mark_published(action_id)
+    assert [r.action_id for r in await ledger.newest_published(2)] == ["a2", "a3"]
+    assert (await ledger.newest_published(2))[0].events == (b"a2",)
+
+
 async def test_completed_events_are_kept_until_published(ledger) -> None:
     await ledger.start(started("a1"))
     await ledger.start(started("a2", tool="eval"))

@@ -51,11 +51,18 @@ def guidance(trajectory_id: str) -> pb.Event:
 class Harness:
     """The sandbox built by its app on an InMemoryBus, with what it published by trajectory."""
 
-    def __init__(self, bus: InMemoryBus, ledger: InMemoryExecutionLedger, root: Path, backend):
+    def __init__(
+        self,
+        bus: InMemoryBus,
+        ledger: InMemoryExecutionLedger,
+        root: Path,
+        backend,
+        archive: InMemoryArchive | None = None,
+    ):
         self.bus = bus
         self.ledger = ledger
         self.root = root
-        self.archive = InMemoryArchive()
+        self.archive = archive or InMemoryArchive()
         self.service = build_sandbox(
             SandboxSettings(sandbox_workspace_root=root),
             bus,
@@ -115,9 +122,9 @@ async def harness(workspace_root: Path, backend):
 
 
 async def restarted(h: Harness, backend) -> Harness:
-    """A new service instance over the same ledger and workspaces (as after a crash)."""
+    """A new service instance over the same ledger, workspaces and archive (as after a crash)."""
     await h.service.stop()
-    again = Harness(h.bus, h.ledger, h.root, backend)
+    again = Harness(h.bus, h.ledger, h.root, backend, h.archive)
     await again.service.recover()
     return again
 
@@ -246,6 +253,30 @@ async def test_actions_of_trajectories_never_started_here_are_ignored(harness, a
     assert harness.published("stranger", "observation_recorded") == []
     assert harness.published("stranger", "trajectory_ended") == []
     assert await harness.ledger.get(stray.event_id) is None
+
+
+async def test_observations_the_archive_lacks_are_republished_after_their_action(
+    harness, act, backend
+) -> None:
+    await harness.bus.publish(started("lost-with-broker"))
+    await harness.settle()
+    kept = act("lost-with-broker", 0, "think", thought="x")
+    lost = act("lost-with-broker", 1, "run_command", command="true")
+    await harness.bus.publish(kept)
+    await harness.settle()
+    await harness.bus.publish(lost)
+    await harness.settle()
+    [kept_answer] = harness.published("lost-with-broker", "observation_recorded")[:1]
+    # The broker died after the second observation: the archive has everything but it.
+    await harness.archive.append([(TRAJECTORIES.name, e) for e in (kept, kept_answer, lost)])
+    again = await restarted(harness, backend)
+    answers = again.published("lost-with-broker", "observation_recorded")
+    assert [a.observation_recorded.action_id for a in answers] == [
+        kept.event_id,
+        lost.event_id,
+        lost.event_id,  # published again with its own event id: consumers keep one
+    ]
+    assert answers[1].event_id == answers[2].event_id
 
 
 async def test_imported_history_the_archive_shows_ended_is_never_run(harness, act) -> None:

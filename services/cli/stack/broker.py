@@ -16,7 +16,8 @@ HOST = "127.0.0.1"
 
 @dataclass
 class TansuBroker:
-    """A memory-only Tansu broker on a free loopback port; forgets everything when stopped."""
+    """A memory-only Tansu broker on a loopback port, kept across restarts; forgets everything
+    when stopped."""
 
     port: int = field(default_factory=free_port)
     log_path: Path | None = None
@@ -46,6 +47,13 @@ class TansuBroker:
         )
         wait_for_port(HOST, self.port, timeout)
         return self
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid if self.process else 0
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
 
     def stop(self) -> None:
         stop_child(self.process, timeout=5)

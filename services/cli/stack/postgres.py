@@ -30,6 +30,21 @@ class EmbeddedPostgres:
             raise RuntimeError("postgres is not started")
         return self._server.get_uri()
 
+    @property
+    def pid(self) -> int:
+        """The postmaster's pid."""
+        return self._server.get_pid() if self._server is not None else 0
+
+    def exited(self) -> bool:
+        """True if the server this handle started is no longer running (it was killed)."""
+        return self._server is not None and not self._server.get_postmaster_info().is_running()
+
+    def restart(self) -> None:
+        """Start the server again on the same data directory and socket, so the DSN holds."""
+        if self._server is not None:
+            # pg_ctl clears the dead server's postmaster.pid and recovers from the WAL.
+            self._server.ensure_postgres_running()
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.cleanup()

@@ -42,7 +42,6 @@ class ServiceRunner:
     log_path: Path
     metrics_port: int = 0
     process: subprocess.Popen | None = None
-    restarts: int = 0
 
     def start(self) -> None:
         self.metrics_port = self.metrics_port or free_port()
@@ -77,12 +76,12 @@ class ServiceRunner:
             wait_or_kill(self.process, timeout)
 
 
-def stop_together(runners: list[ServiceRunner]) -> None:
+def stop_together(runners: list[ServiceRunner], timeout: float = 10.0) -> None:
     """Terminate every runner at once, then wait for each: they shut down in parallel."""
     for runner in runners:
         runner.terminate()
     for runner in runners:
-        runner.wait_stopped()
+        runner.wait_stopped(timeout)
 
 
 def health_ok(port: int) -> bool:

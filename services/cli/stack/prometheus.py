@@ -55,7 +55,6 @@ class EmbeddedPrometheus:
     home: ApolloHome
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
-    restarts: int = 0
 
     @classmethod
     def if_installed(cls, home: ApolloHome) -> EmbeddedPrometheus | None:

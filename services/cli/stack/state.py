@@ -24,6 +24,9 @@ class StackState:
     phase: str = "starting"
     broker_address: str = ""
     postgres_dsn: str = ""
+    # The pids of the broker and Postgres, which the supervisor restarts when they die.
+    broker_pid: int = 0
+    postgres_pid: int = 0
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     gateway_url: str | None = None
     gateway_grpc: str | None = None

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -16,6 +17,7 @@ from services.cli.stack.home import ApolloHome
 from services.cli.stack.postgres import EmbeddedPostgres
 from services.cli.stack.processes import ServiceRunner, chosen_services, stop_together
 from services.cli.stack.prometheus import EmbeddedPrometheus, PrometheusNotReady
+from services.cli.stack.restarts import RestartBudgets
 from services.cli.stack.state import ServiceProcess, StackState
 from services.eventlog.admin import ensure_topics
 from services.eventlog.pg_archive import PgArchive
@@ -25,8 +27,10 @@ from services.runtime.process import stop_on_signals
 
 log = structlog.get_logger(service="supervisor")
 
-# A service that keeps dying is left down rather than restarted forever.
-MAX_RESTARTS = 5
+# Services stopped because the broker or Postgres died have nothing to finish cleanly.
+STOP_FOR_RESTART_S = 3.0
+# How often the supervisor looks for dead children.
+WATCH_INTERVAL_S = 0.5
 # Joining a consumer group on Tansu takes seconds; loading a model takes longer.
 HEALTHY_TIMEOUT_S = 120.0
 
@@ -45,6 +49,9 @@ class Supervisor:
     runners: list[ServiceRunner] = field(default_factory=list)
     prometheus: EmbeddedPrometheus | None = field(init=False)
     state: StackState = field(init=False)
+    budgets: RestartBudgets = field(default_factory=RestartBudgets)
+    # Children left down because their restarts ran out, so that is logged once.
+    _left_down: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.home.ensure()
@@ -61,12 +68,12 @@ class Supervisor:
         self.postgres.start()
         self.state.broker_address = self.broker.address
         self.state.postgres_dsn = self.postgres.dsn
+        self._note_pids()
         await self._prepare_log()
         for name in chosen_services():
             runner = ServiceRunner(name, self._service_env(), self.home.logs_dir / f"{name}.log")
-            runner.start()
             self.runners.append(runner)
-            self.state.services[name] = ServiceProcess(runner.pid, runner.metrics_port)
+            self._start_service(runner)
         await self._wait_until_healthy()
         await self._start_prometheus()
         self._note_gateway()
@@ -111,13 +118,6 @@ class Supervisor:
             # Monitoring is optional: the stack runs on, `apollo status` shows it down.
             log.error("prometheus is not ready", error=str(error))
 
-    def _keep_prometheus_running(self) -> None:
-        prometheus = self.prometheus
-        if prometheus and prometheus.exited() and prometheus.restarts < MAX_RESTARTS:
-            log.warning("prometheus exited; restarting")
-            prometheus.restarts += 1
-            prometheus.start(self.state.services)
-
     def _note_gateway(self) -> None:
         """The gateway writes its bound addresses once it listens; it is healthy by now."""
         try:
@@ -137,20 +137,66 @@ class Supervisor:
         }
 
     async def watch(self, stop: asyncio.Event) -> None:
-        """Restart services that die, until asked to stop."""
+        """Restart whatever dies (within each child's restart budget), until asked to stop."""
         while not stop.is_set():
-            for runner in self.runners:
-                if runner.exited() and runner.restarts < MAX_RESTARTS:
-                    log.warning("service exited; restarting", service=runner.name)
-                    runner.restarts += 1
-                    runner.start()
-                    self.state.services[runner.name] = ServiceProcess(
-                        runner.pid, runner.metrics_port
-                    )
-                    self.state.save(self.home.state_file)
-            self._keep_prometheus_running()
+            await self._restart_the_dead()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=1.0)
+                await asyncio.wait_for(stop.wait(), timeout=WATCH_INTERVAL_S)
+
+    async def _restart_the_dead(self) -> None:
+        # Postgres and the broker first: a service that died with them is started with them.
+        if self.postgres.exited():
+            await self._restart("postgres", self._restart_postgres)
+        if self.broker.exited():
+            await self._restart("broker", self._restart_broker)
+        for runner in self.runners:
+            if runner.exited():
+                await self._restart(runner.name, self._start_service, runner)
+        if self.prometheus is not None and self.prometheus.exited():
+            await self._restart("prometheus", self.prometheus.start, self.state.services)
+
+    async def _restart(self, child: str, restart: Callable[..., object], *args: object) -> None:
+        if not self.budgets.take(child):
+            if child not in self._left_down:
+                log.error("restarted too often; leaving it down", child=child)
+                self._left_down.add(child)
+            return
+        log.warning("exited; restarting", child=child)
+        self._left_down.discard(child)
+        if asyncio.iscoroutine(started := restart(*args)):
+            await started
+
+    async def _restart_broker(self) -> None:
+        """Tansu kept the log in memory: start it empty on its port and rehydrate it."""
+        # The services hold positions in the log that is gone and would publish into the new
+        # broker before the archive is back in it, so they stop first and start after.
+        stop_together(self.runners, timeout=STOP_FOR_RESTART_S)
+        self.broker.stop()  # reaps the dead process
+        self.broker.start()
+        self._note_pids()
+        await self._prepare_log()
+        self._restart_services()
+
+    def _restart_postgres(self) -> None:
+        """Postgres recovers its data from its WAL; the services reconnect by starting again."""
+        stop_together(self.runners, timeout=STOP_FOR_RESTART_S)
+        self.postgres.restart()
+        self._note_pids()
+        self._restart_services()
+
+    def _note_pids(self) -> None:
+        self.state.broker_pid = self.broker.pid
+        self.state.postgres_pid = self.postgres.pid
+        self.state.save(self.home.state_file)
+
+    def _restart_services(self) -> None:
+        for runner in self.runners:
+            self._start_service(runner)
+
+    def _start_service(self, runner: ServiceRunner) -> None:
+        runner.start()
+        self.state.services[runner.name] = ServiceProcess(runner.pid, runner.metrics_port)
+        self.state.save(self.home.state_file)
 
     def stop(self) -> None:
         """Stop services first, then the broker, then Postgres (the durable copy) last."""
