@@ -11,16 +11,18 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from services.cli.stack.home import ApolloHome
 from services.cli.stack.processes import health_ok
+from services.cli.stack.restarts import MAX_RESTARTS, WINDOW_S
 from services.cli.stack.state import StackState, pid_alive
 
 SERVICE_KINDS = ("recorder", "sandbox", "policy", "summarizer", "gateway", "judge")
 # The broker and Postgres are killed only where the supervisor restarts them.
 INFRA_KINDS = ("broker", "postgres")
 RECOVERY_TIMEOUT_S = 90.0
+# The supervisor's restart budget is counted from its restart, a moment after the kill.
+BUDGET_MARGIN_S = 5.0
 POLL_S = 0.1
 
 
@@ -28,34 +30,11 @@ class NoSuchProcess(LookupError):
     """The stack has no live process of this kind to kill."""
 
 
-def service_pid(state: StackState, kind: str) -> int:
-    return state.services[kind].pid
-
-
-def postgres_pid(home: ApolloHome) -> int:
-    """The postmaster's pid, from the first line of its postmaster.pid."""
-    return int((home.postgres_dir / "postmaster.pid").read_text().split()[0])
-
-
-def broker_pid(state: StackState) -> int:
-    """The supervisor's child that runs the Tansu broker."""
-    for pid in _children(state.supervisor_pid):
-        if Path(f"/proc/{pid}/exe").resolve().name == "tansu":
-            return pid
-    raise NoSuchProcess("the supervisor has no tansu child")
-
-
-def _children(pid: int) -> list[int]:
-    children: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children += [int(child) for child in (task / "children").read_text().split()]
-    return children
-
-
 @dataclass
 class ChaosMonkey:
     """SIGKILLs one process of a random kind, waits until the stack has replaced it, pauses a
-    random while, and again, until `kills` are done."""
+    random while, and again, until `kills` are done. A kind is killed no more often than the
+    supervisor's restart budget allows, so a long run waits where it would use it up."""
 
     home: ApolloHome
     kinds: tuple[str, ...]
@@ -65,6 +44,7 @@ class ChaosMonkey:
     done: Counter[str] = field(default_factory=Counter)
     # (seconds since the first kill, kind, pid, seconds until it was back)
     log: list[tuple[float, str, int, float]] = field(default_factory=list)
+    started: float = 0.0
 
     def plan(self) -> list[str]:
         """The kinds to kill, in order: each kind equally often, shuffled round by round."""
@@ -80,9 +60,9 @@ class ChaosMonkey:
         """Kill by the plan; the next kill may come before the last victim is healthy again,
         but only once the supervisor has started its replacement. Returns with all healthy."""
         rng = random.Random(self.seed + 1)
-        started = time.monotonic()
+        started = self.started = time.monotonic()
         for kind in self.plan():
-            await asyncio.sleep(rng.uniform(0, 2 * self.mean_pause_s))
+            await asyncio.sleep(rng.uniform(0, 2 * self.mean_pause_s) + self.budget_wait(kind))
             pid = self.pid_of(kind)
             os.kill(pid, signal.SIGKILL)
             killed_at = time.monotonic()
@@ -93,6 +73,17 @@ class ChaosMonkey:
             self.log.append((killed_at - started, kind, pid, time.monotonic() - killed_at))
         await self.wait_until(lambda: all(self.healthy(kind) for kind in self.kinds), "healthy")
 
+    def budget_wait(self, kind: str) -> float:
+        """Seconds until killing `kind` again stays within the supervisor's restart budget."""
+        now = time.monotonic()
+        recent = [at for at, _ in self._kills_of(kind) if now - at < WINDOW_S + BUDGET_MARGIN_S]
+        if len(recent) < MAX_RESTARTS:
+            return 0.0
+        return recent[-MAX_RESTARTS] + WINDOW_S + BUDGET_MARGIN_S - now
+
+    def _kills_of(self, kind: str) -> list[tuple[float, int]]:
+        return [(self.started + at, pid) for at, killed, pid, _ in self.log if killed == kind]
+
     def state(self) -> StackState:
         state = StackState.load(self.home.state_file)
         if state is None:
@@ -101,17 +92,17 @@ class ChaosMonkey:
 
     def pid_of(self, kind: str) -> int:
         state = self.state()
-        if kind == "broker":
-            return broker_pid(state)
-        if kind == "postgres":
-            return postgres_pid(self.home)
-        return service_pid(state, kind)
+        pids = {"broker": state.broker_pid, "postgres": state.postgres_pid}
+        pid = pids[kind] if kind in pids else state.services[kind].pid
+        if pid <= 0:  # os.kill(0, …) would signal this very process group
+            raise NoSuchProcess(f"no {kind} pid in the stack's state")
+        return pid
 
     def replaced(self, kind: str, killed: int) -> bool:
         """A live process other than `killed` runs this kind."""
         try:
             pid = self.pid_of(kind)
-        except (NoSuchProcess, FileNotFoundError, ValueError, IndexError):
+        except NoSuchProcess:
             return False
         return pid != killed and pid_alive(pid)
 

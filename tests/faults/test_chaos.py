@@ -3,7 +3,7 @@ SIGKILL a random process of the stack many times; afterwards every trajectory is
 its archive holds every step, guidance message and verdict exactly once.
 
 CHAOS_SEED replays a run (the seed is printed), CHAOS_KILLS sets how many kills (30 here,
-300 in `make chaos`), CHAOS_INFRA=1 adds the broker and Postgres to what is killed.
+300 in `make chaos`), CHAOS_INFRA=0 spares the broker and Postgres.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from tests.faults.chaos_traffic import ChaosAnnotator, chaos_start, publish_unti
 
 SEED = int(os.environ.get("CHAOS_SEED") or random.SystemRandom().randrange(2**32))
 KILLS = int(os.environ.get("CHAOS_KILLS", "30"))
-KINDS = SERVICE_KINDS + (INFRA_KINDS if os.environ.get("CHAOS_INFRA") == "1" else ())
+KINDS = SERVICE_KINDS + (() if os.environ.get("CHAOS_INFRA") == "0" else INFRA_KINDS)
 # Trajectories running side by side while the kills go on, and the steps of each.
 CONCURRENT = 3
 STEPS = 30
