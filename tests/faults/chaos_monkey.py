@@ -76,13 +76,15 @@ class ChaosMonkey:
     def budget_wait(self, kind: str) -> float:
         """Seconds until killing `kind` again stays within the supervisor's restart budget."""
         now = time.monotonic()
-        recent = [at for at, _ in self._kills_of(kind) if now - at < WINDOW_S + BUDGET_MARGIN_S]
+        window = WINDOW_S + BUDGET_MARGIN_S
+        recent = [
+            self.started + at
+            for at, killed, _, _ in self.log
+            if killed == kind and now - (self.started + at) < window
+        ]
         if len(recent) < MAX_RESTARTS:
             return 0.0
-        return recent[-MAX_RESTARTS] + WINDOW_S + BUDGET_MARGIN_S - now
-
-    def _kills_of(self, kind: str) -> list[tuple[float, int]]:
-        return [(self.started + at, pid) for at, killed, pid, _ in self.log if killed == kind]
+        return recent[-MAX_RESTARTS] + window - now
 
     def state(self) -> StackState:
         state = StackState.load(self.home.state_file)
