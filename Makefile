@@ -63,7 +63,7 @@ test: lint
 	$(VENV)/bin/pytest -q
 
 # The chaos suite at length (`make test` runs it with 30 kills); CHAOS_SEED=N replays a run.
-# The supervisor's restart budget (5 per child in 5 minutes) paces it: about 40 minutes.
+# The supervisor's restart budget (5 per child in 5 minutes) paces it: about 50 minutes.
 chaos: install
 	CHAOS_KILLS=$${CHAOS_KILLS:-300} $(VENV)/bin/pytest -q -s tests/faults
 

@@ -21,8 +21,10 @@ SERVICE_KINDS = ("recorder", "sandbox", "policy", "summarizer", "gateway", "judg
 # The broker and Postgres are killed only where the supervisor restarts them.
 INFRA_KINDS = ("broker", "postgres")
 RECOVERY_TIMEOUT_S = 90.0
-# The supervisor's restart budget is counted from its restart, a moment after the kill.
+# The supervisor's restart budget is counted from its restart, a moment after the kill, and
+# a broker or Postgres restart can spend a service's restart too: keep one spare.
 BUDGET_MARGIN_S = 5.0
+KILLS_PER_WINDOW = MAX_RESTARTS - 1
 POLL_S = 0.1
 
 
@@ -82,9 +84,9 @@ class ChaosMonkey:
             for at, killed, _, _ in self.log
             if killed == kind and now - (self.started + at) < window
         ]
-        if len(recent) < MAX_RESTARTS:
+        if len(recent) < KILLS_PER_WINDOW:
             return 0.0
-        return recent[-MAX_RESTARTS] + window - now
+        return recent[-KILLS_PER_WINDOW] + window - now
 
     def state(self) -> StackState:
         state = StackState.load(self.home.state_file)

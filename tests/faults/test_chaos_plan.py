@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from services.cli.stack.home import ApolloHome
-from services.cli.stack.restarts import MAX_RESTARTS, WINDOW_S
-from tests.faults.chaos_monkey import INFRA_KINDS, SERVICE_KINDS, ChaosMonkey
+from services.cli.stack.restarts import WINDOW_S
+from tests.faults.chaos_monkey import INFRA_KINDS, KILLS_PER_WINDOW, SERVICE_KINDS, ChaosMonkey
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -35,9 +35,9 @@ def test_every_kind_is_killed_as_often_as_any_other_give_or_take_one() -> None:
 def test_a_kind_waits_once_its_kills_would_use_up_the_restart_budget() -> None:
     chaos = monkey(1, 300)
     chaos.started = time.monotonic()
-    for n in range(MAX_RESTARTS - 1):
+    for n in range(KILLS_PER_WINDOW - 1):
         chaos.log.append((n, "broker", 100 + n, 0.1))
     assert chaos.budget_wait("broker") == 0.0
-    chaos.log.append((MAX_RESTARTS, "broker", 200, 0.1))
+    chaos.log.append((KILLS_PER_WINDOW, "broker", 200, 0.1))
     assert WINDOW_S - 1 < chaos.budget_wait("broker") <= WINDOW_S + 10
     assert chaos.budget_wait("policy") == 0.0
