@@ -11,11 +11,12 @@ TORCH_VERSION := 2.13.0
 # Debian packages the tests and the sandbox need.
 DEB_PACKAGES := bubblewrap chromium prometheus kubectl
 
-.PHONY: help install demo test lint protos bench ablation clean
+.PHONY: help install demo test chaos lint protos bench ablation clean
 
 help:
 	@echo "make demo    install, then run the whole loop on the embedded stack"
 	@echo "make test    install, then lint and run every test"
+	@echo "make chaos   install, then 300 random SIGKILLs of the stack's processes under load"
 	@echo "make bench   install, then run every benchmark (JSON lines on stdout)"
 	@echo "make ablation  install, then run the default ablation into docs/experiments/"
 	@echo "make protos  regenerate the Python code of protos/"
@@ -60,6 +61,11 @@ lint: install
 
 test: lint
 	$(VENV)/bin/pytest -q
+
+# The chaos suite at length (`make test` runs it with 30 kills); CHAOS_SEED=N replays a run.
+# The supervisor's restart budget (5 per child in 5 minutes) paces it: about 50 minutes.
+chaos: install
+	CHAOS_KILLS=$${CHAOS_KILLS:-300} $(VENV)/bin/pytest -q -s tests/faults
 
 bench: install
 	$(PY) -m bench
