@@ -38,3 +38,25 @@ def test_each_child_has_a_budget_of_its_own() -> None:
     assert budgets.take("broker")
     assert not budgets.take("broker")
     assert budgets.take("policy")
+
+
+def test_forgiven_restarts_are_given_back_and_older_ones_stay_spent() -> None:
+    clock = Clock()
+    budget = RestartBudget(max_restarts=2, window_s=300.0, clock=clock)
+    assert budget.take()
+    clock.now = 100.0
+    assert budget.take()
+    assert not budget.take()
+    # The broker died at 110: the restart at 100 was collateral, the one at 0 was not.
+    budget.forgive(since=80.0)
+    assert budget.take()
+    assert not budget.take()
+
+
+def test_forgiving_one_child_leaves_the_others_budgets_alone() -> None:
+    budgets = RestartBudgets(max_restarts=1, window_s=60.0)
+    assert budgets.take("recorder")
+    assert budgets.take("judge")
+    budgets.forgive("recorder", since=float("-inf"))
+    assert budgets.take("recorder")
+    assert not budgets.take("judge")

@@ -32,6 +32,10 @@ class RestartBudget:
         self._recent.append(now)
         return True
 
+    def forgive(self, since: float) -> None:
+        """Give back the restarts spent at or after `since` (clock seconds)."""
+        self._recent = deque(spent for spent in self._recent if spent < since)
+
 
 @dataclass
 class RestartBudgets:
@@ -43,5 +47,11 @@ class RestartBudgets:
 
     def take(self, child: str) -> bool:
         """Spend one of `child`'s restarts now, if its window has one left."""
-        budget = self._budgets.setdefault(child, RestartBudget(self.max_restarts, self.window_s))
-        return budget.take()
+        return self._budget(child).take()
+
+    def forgive(self, child: str, since: float) -> None:
+        """Give back `child`'s restarts spent at or after `since`."""
+        self._budget(child).forgive(since)
+
+    def _budget(self, child: str) -> RestartBudget:
+        return self._budgets.setdefault(child, RestartBudget(self.max_restarts, self.window_s))

@@ -33,6 +33,9 @@ log = structlog.get_logger(service="supervisor")
 
 # Services stopped because the broker or Postgres died have nothing to finish cleanly.
 STOP_FOR_RESTART_S = 3.0
+# A service that dies this soon after the broker or Postgres died or came back died with
+# them (its connections went), not of its own fault: its restart is not charged to it.
+COLLATERAL_S = 30.0
 # How often the supervisor looks for dead children.
 WATCH_INTERVAL_S = 0.5
 # Joining a consumer group on Tansu takes seconds; loading a model takes longer.
@@ -56,6 +59,8 @@ class Supervisor:
     budgets: RestartBudgets = field(default_factory=RestartBudgets)
     # Children left down because their restarts ran out, so that is logged once.
     _left_down: set[str] = field(default_factory=set)
+    # When the broker or Postgres was last restarted (monotonic seconds).
+    _infra_restarted_at: float = float("-inf")
 
     def __post_init__(self) -> None:
         self.home.ensure()
@@ -162,14 +167,19 @@ class Supervisor:
             await self._restart("postgres", self._restart_postgres)
         if self.broker.exited():
             await self._restart("broker", self._restart_broker)
+        collateral = time.monotonic() - self._infra_restarted_at < COLLATERAL_S
         for runner in self.runners:
             if runner.exited():
-                await self._restart(runner.name, self._start_service, runner)
+                await self._restart(
+                    runner.name, self._start_service, runner, charged=not collateral
+                )
         if self.prometheus is not None and self.prometheus.exited():
             await self._restart("prometheus", self.prometheus.start, self.state.services)
 
-    async def _restart(self, child: str, restart: Callable[..., object], *args: object) -> None:
-        if not self.budgets.take(child):
+    async def _restart(
+        self, child: str, restart: Callable[..., object], *args: object, charged: bool = True
+    ) -> None:
+        if charged and not self.budgets.take(child):
             if child not in self._left_down:
                 log.error("restarted too often; leaving it down", child=child)
                 self._left_down.add(child)
@@ -188,6 +198,7 @@ class Supervisor:
         """Tansu kept the log in memory: start it empty on its port and rehydrate it."""
         # The services hold positions in the log that is gone and would publish into the new
         # broker before the archive is back in it, so they stop first and start after.
+        self._forgive_collateral()
         stop_together(self.runners, timeout=STOP_FOR_RESTART_S)
         self.broker.stop()  # reaps the dead process
         self.broker.start()
@@ -197,6 +208,7 @@ class Supervisor:
 
     def _restart_postgres(self) -> None:
         """Postgres recovers its data from its WAL; the services reconnect by starting again."""
+        self._forgive_collateral()
         stop_together(self.runners, timeout=STOP_FOR_RESTART_S)
         self.postgres.restart()
         self._note_pids()
@@ -206,6 +218,13 @@ class Supervisor:
         self.state.broker_pid = self.broker.pid
         self.state.postgres_pid = self.postgres.pid
         self.state.save(self.home.state_file)
+
+    def _forgive_collateral(self) -> None:
+        """Services that died just before the broker or Postgres was found dead, and those that
+        die just after it is back, died with it: their restarts are not charged to them."""
+        self._infra_restarted_at = now = time.monotonic()
+        for runner in self.runners:
+            self.budgets.forgive(runner.name, since=now - COLLATERAL_S)
 
     def _restart_services(self) -> None:
         for runner in self.runners:
