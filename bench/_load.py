@@ -24,6 +24,7 @@ import statistics
 import httpx
 
 from apollo.v1 import events_pb2 as pb
+from bench._report import ratio_line
 from bench._stack import embedded_stack
 from bench.guidance_latency import watch
 from bench.horizon import long_start
@@ -151,23 +152,23 @@ async def measure(trajectories: int, steps: int, watchers: int) -> dict:
             )
     value = statistics.quantiles(loaded.latencies_ms(), n=100)[98]
     baseline = statistics.quantiles(alone.latencies_ms(), n=100)[98]
-    return {
-        "bench": "load",
-        "metric": "step_p99_ms",
-        "value": round(value, 2),
-        "baseline": round(baseline, 2),
-        "ratio": round(value / baseline, 3),
-        "unit": "ms",
-        "target_ratio": TARGET_P99_RATIO,
-        "trajectories": trajectories,
-        "steps_each": steps,
-        "watchers": watchers,
-        "rejudge_runs": runs,
-        "errors": loaded.errors() + alone.errors() + failures + watcher_errors,
-        "trajectory_errors": loaded.errors() + alone.errors(),
-        "rejudge_failures": failures,
-        "watcher_errors": watcher_errors,
-    }
+    return ratio_line(
+        "load",
+        "step_p99_ms",
+        value,
+        baseline,
+        "ms",
+        digits=2,
+        target_ratio=TARGET_P99_RATIO,
+        trajectories=trajectories,
+        steps_each=steps,
+        watchers=watchers,
+        rejudge_runs=runs,
+        errors=loaded.errors() + alone.errors() + failures + watcher_errors,
+        trajectory_errors=loaded.errors() + alone.errors(),
+        rejudge_failures=failures,
+        watcher_errors=watcher_errors,
+    )
 
 
 def main() -> None:

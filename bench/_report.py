@@ -32,3 +32,25 @@ def print_lines(lines: list[dict[str, Any]]) -> None:
     """Each line as JSON on stdout, flushed at once."""
     for line in lines:
         print(json.dumps(line), flush=True)
+
+
+def ratio_line(
+    bench: str,
+    metric: str,
+    value: float,
+    baseline: float,
+    unit: str,
+    digits: int = 1,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One result line: a value, the baseline measured beside it in the same run, their ratio,
+    and any further fields (targets, sizes, what each side includes)."""
+    return {
+        "bench": bench,
+        "metric": metric,
+        "value": round(value, digits),
+        "baseline": round(baseline, digits),
+        "ratio": round(value / baseline, 3),
+        "unit": unit,
+        **extra,
+    }

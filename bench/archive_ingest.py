@@ -21,6 +21,7 @@ import asyncpg
 
 from apollo.v1 import events_pb2 as pb
 from bench._embedded import measure_on_embedded_postgres
+from bench._report import ratio_line
 from services.eventlog.archive import occurred_at
 from services.eventlog.codec import encode
 from services.eventlog.events import new_event
@@ -122,14 +123,7 @@ async def run(server_dsn: str, count: int, batch: int, repeat: int) -> dict:
         archived.append(await rate(server_dsn, archive_ingest, events, batch))
         copied.append(await rate(server_dsn, copy_ingest, events, batch))
     value, baseline = statistics.median(archived), statistics.median(copied)
-    return {
-        "bench": "archive_ingest",
-        "metric": "events_per_s",
-        "value": round(value, 1),
-        "baseline": round(baseline, 1),
-        "ratio": round(value / baseline, 3),
-        "unit": "events/s",
-    }
+    return ratio_line("archive_ingest", "events_per_s", value, baseline, "events/s")
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ import statistics
 import time
 
 from bench._embedded import measure_on_embedded_postgres
+from bench._report import ratio_line
 from bench.archive_ingest import archive_ingest, fresh_database, synthetic_log
 from services.eventlog.pg_archive import PgArchive
 from services.recorder.domain import DomainCounter, count_after
@@ -53,14 +54,7 @@ async def run(server_dsn: str, count: int, batch: int, repeat: int) -> dict:
         ingested.append(len(events) / await archive_ingest(dsn, events, batch))
         counted.append(await count_rate(dsn, len(events)))
     value, baseline = statistics.median(counted), statistics.median(ingested)
-    return {
-        "bench": "domain_metrics",
-        "metric": "events_per_s",
-        "value": round(value, 1),
-        "baseline": round(baseline, 1),
-        "ratio": round(value / baseline, 3),
-        "unit": "events/s",
-    }
+    return ratio_line("domain_metrics", "events_per_s", value, baseline, "events/s")
 
 
 def main() -> None:

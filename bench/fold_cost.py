@@ -17,6 +17,7 @@ import statistics
 import time
 
 from apollo.v1 import events_pb2 as pb
+from bench._report import ratio_line
 from services.eventlog.events import new_event
 from services.trajectory.tracker import TrajectoryTracker
 
@@ -86,15 +87,15 @@ def run(steps: int, repeat: int) -> dict:
         early += costs[EARLY_STEP]
         late += costs[late_step]
     value, baseline = statistics.median(late), statistics.median(early)
-    return {
-        "bench": "fold_cost",
-        "metric": f"event_us_at_step_{steps}",
-        "value": round(value, 2),
-        "baseline": round(baseline, 2),
-        "ratio": round(value / baseline, 3),
-        "unit": "us",
-        "target_ratio": TARGET_RATIO,
-    }
+    return ratio_line(
+        "fold_cost",
+        f"event_us_at_step_{steps}",
+        value,
+        baseline,
+        "us",
+        digits=2,
+        target_ratio=TARGET_RATIO,
+    )
 
 
 def main() -> None:

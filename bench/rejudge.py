@@ -17,6 +17,7 @@ import statistics
 import time
 
 from bench._embedded import measure_on_embedded_postgres
+from bench._report import ratio_line
 from services.eventlog.pg_archive import PgArchive
 from services.eventlog.topics import topic_for
 from services.judge.rejudge import Rejudging, Selection
@@ -88,21 +89,20 @@ async def run(dsn: str, trajectories: int, steps: int, repeat: int) -> dict:
     finally:
         await archive.close()
     value = statistics.median(judged)
-    return {
-        "bench": "rejudge",
-        "metric": "actions_per_s",
-        "value": round(value, 1),
-        "baseline": round(baseline, 1),
-        "ratio": round(value / baseline, 3),
-        "unit": "actions/s",
-        "target": TARGET_ACTIONS_PER_S,
-        "target_ratio": TARGET_RATIO,
-        "actions": actions,
+    return ratio_line(
+        "rejudge",
+        "actions_per_s",
+        value,
+        baseline,
+        "actions/s",
+        target=TARGET_ACTIONS_PER_S,
+        target_ratio=TARGET_RATIO,
+        actions=actions,
         # What each side's seconds cover, so the ratio is read for what it is.
-        "value_includes": "read logs and verdicts, fold, judge, build verdict events, "
+        value_includes="read logs and verdicts, fold, judge, build verdict events, "
         "append them with their read model",
-        "baseline_includes": "read and decode every archived row, judging nothing",
-    }
+        baseline_includes="read and decode every archived row, judging nothing",
+    )
 
 
 def main() -> None:

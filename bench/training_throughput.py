@@ -16,6 +16,7 @@ from rich.console import Console
 from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback
 from trl import SFTTrainer
 
+from bench._report import ratio_line
 from bench._training_inputs import tiny_model_dir, write_dataset
 from services.trainer.training import TrainingRun, sft_config, train
 from services.trainer.training_config import TrainingRecipe
@@ -83,18 +84,17 @@ def main() -> None:
             for rates, side in sides if attempt % 2 == 0 else reversed(sides):
                 rates.append(side(scratch, base, recipe, attempt))
     value, baseline = statistics.median(mine), statistics.median(theirs)
-    result = {
-        "bench": "training_throughput",
-        "metric": "tokens_per_s",
-        "value": round(value, 1),
-        "baseline": round(baseline, 1),
-        "ratio": round(value / baseline, 3),
-        "unit": "tokens/s",
-        "target": TARGET_RATIO,
-        "steps": args.steps,
+    result = ratio_line(
+        "training_throughput",
+        "tokens_per_s",
+        value,
+        baseline,
+        "tokens/s",
+        target=TARGET_RATIO,
+        steps=args.steps,
         # On a shared machine the fastest run of each side is the least disturbed one.
-        "best_ratio": round(max(mine) / max(theirs), 3),
-    }
+        best_ratio=round(max(mine) / max(theirs), 3),
+    )
     sys.stdout.write(json.dumps(result) + "\n")
 
 
