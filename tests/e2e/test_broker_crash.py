@@ -27,6 +27,7 @@ from services.gateway.users import Role
 from tests.e2e.apollo_cli import apollo
 from tests.e2e.conftest import AGENT_SERVICES, embedded_stack
 from tests.e2e.test_policy_crash import STEPS, archived_run, count, sleeping_start, wait_until
+from tests.faults import archive_checks as check
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -118,19 +119,6 @@ def delivered_guidance(events: list[pb.Event]) -> Counter[str]:
     )
 
 
-def assert_each_step_once(events: list[pb.Event]) -> None:
-    actions = [event for event in events if event.HasField("action_proposed")]
-    assert [action.action_proposed.step_index for action in actions] == list(range(STEPS))
-    observed = [
-        event.observation_recorded for event in events if event.HasField("observation_recorded")
-    ]
-    assert [(o.action_id, o.step_index) for o in observed] == [
-        (action.event_id, action.action_proposed.step_index) for action in actions
-    ]
-    ended = [event.trajectory_ended for event in events if event.HasField("trajectory_ended")]
-    assert [(end.reason, end.steps) for end in ended] == [(pb.END_REASON_FINISHED, STEPS)]
-
-
 async def test_broker_killed_three_times_loses_no_step_nor_accepted_guidance(
     guided_stack: Path,
 ) -> None:
@@ -172,7 +160,7 @@ async def test_broker_killed_three_times_loses_no_step_nor_accepted_guidance(
     delivered: Counter[str] = Counter()
     for trajectory_id in seen:
         events = await archived_run(state.postgres_dsn, trajectory_id)
-        assert_each_step_once(events)
+        check.finished_after(events, STEPS)
         delivered += delivered_guidance(events)
         verify = apollo(stack, "trajectory", "verify", trajectory_id, "--json")
         assert json.loads(verify.stdout) == {"actions": STEPS, "matching": STEPS}

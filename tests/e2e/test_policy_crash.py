@@ -22,6 +22,7 @@ from services.eventlog.tail import tail_trajectory
 from services.tasks.packs import TaskCatalog
 from services.tasks.starting import started_event
 from tests.e2e.apollo_cli import apollo
+from tests.faults import archive_checks as check
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -136,17 +137,7 @@ async def test_policy_killed_mid_trajectory_resumes_without_duplicated_or_missin
 
     assert KILL_AFTER_PROPOSALS <= proposed_at_kill < STEPS, "the kill was not mid-trajectory"
     assert pid_alive(restarted)
-    events = await archived_run(state.postgres_dsn, started.trajectory_id)
-    actions = [event for event in events if event.HasField("action_proposed")]
-    assert [action.action_proposed.step_index for action in actions] == list(range(STEPS))
-    observed = [
-        event.observation_recorded for event in events if event.HasField("observation_recorded")
-    ]
-    assert [(o.action_id, o.step_index) for o in observed] == [
-        (action.event_id, action.action_proposed.step_index) for action in actions
-    ]
-    ended = [event.trajectory_ended for event in events if event.HasField("trajectory_ended")]
-    assert [(end.reason, end.steps) for end in ended] == [(pb.END_REASON_FINISHED, STEPS)]
+    check.finished_after(await archived_run(state.postgres_dsn, started.trajectory_id), STEPS)
 
     verify = apollo(stack, "trajectory", "verify", started.trajectory_id, "--json")
     assert json.loads(verify.stdout) == {"actions": STEPS, "matching": STEPS}

@@ -16,8 +16,9 @@ from apollo.v1 import events_pb2 as pb
 from services.eventlog.bus import KafkaBus
 from services.eventlog.tail import tail_trajectory
 from tests.e2e.apollo_cli import apollo
-from tests.e2e.test_broker_crash import assert_each_step_once, stack_state
+from tests.e2e.test_broker_crash import stack_state
 from tests.e2e.test_policy_crash import STEPS, archived_run, count, sleeping_start, wait_until
+from tests.faults import archive_checks as check
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -66,6 +67,6 @@ async def test_postgres_killed_mid_trajectory_loses_no_step_and_runs_none_twice(
         await asyncio.gather(follower, return_exceptions=True)
 
     assert proposed_at_kill < STEPS, "the kill was not mid-trajectory"
-    assert_each_step_once(await archived_run(state.postgres_dsn, started.trajectory_id))
+    check.finished_after(await archived_run(state.postgres_dsn, started.trajectory_id), STEPS)
     verify = apollo(stack, "trajectory", "verify", started.trajectory_id, "--json")
     assert json.loads(verify.stdout) == {"actions": STEPS, "matching": STEPS}

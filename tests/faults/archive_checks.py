@@ -43,6 +43,14 @@ def steps_once(events: list[pb.Event]) -> None:
     assert observed == expected, f"observations {observed} of actions {expected}"
 
 
+def finished_after(events: list[pb.Event], steps: int) -> None:
+    """A run of `steps` steps: each proposed and observed once, in order, and one finished end."""
+    steps_once(events)
+    ended_once(events)
+    proposed = len(of_kind(events, "action_proposed"))
+    assert proposed == steps, f"{proposed} steps proposed, not {steps}"
+
+
 def prompts_verify(events: list[pb.Event], trajectory_id: str) -> None:
     """Every action's prompt re-renders to its digest (what `apollo trajectory verify` checks)."""
     wrong = [c for c in check_digests(fold(events, trajectory_id)) if not c.matches]
