@@ -6,6 +6,16 @@ from importlib import resources
 
 import asyncpg
 
+# What a client meets while Postgres is down or restarting: refused or reset connections,
+# timeouts, server errors, and a connection left mid-operation when the server went away.
+POSTGRES_UNREACHABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+
 
 async def create_pool(dsn: str, max_size: int = 4) -> asyncpg.Pool:
     """A small pool; each service holds one."""

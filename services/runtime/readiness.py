@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import asyncpg
 from prometheus_client import Gauge
 
+from services.eventlog.postgres import POSTGRES_UNREACHABLE
 from services.runtime.observability import HealthCheck
 from services.runtime.settings import ServiceSettings
 
@@ -31,8 +32,6 @@ PROBE_TTL_S = 2.0
 # Kafka's ApiVersions request (key 18), version 0: every Kafka-protocol broker answers it,
 # before any authentication, with the same correlation id.
 _API_VERSIONS, _CORRELATION_ID, _CLIENT_ID = 18, 0x0A_0110, b"apollo-readiness"
-
-_POSTGRES_DOWN = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 # Set when readiness is asked (the kubelet asks every few seconds), never before: a series
 # made up front would read 0, "down", in a stack where nobody asks.
@@ -118,11 +117,11 @@ def _read_exactly(connection: socket.socket, count: int) -> bytes:
 async def _selects_one(dsn: str) -> bool:
     try:
         connection = await asyncpg.connect(dsn, timeout=PROBE_TIMEOUT_S)
-    except _POSTGRES_DOWN:
+    except POSTGRES_UNREACHABLE:
         return False
     try:
         return await connection.fetchval("SELECT 1", timeout=PROBE_TIMEOUT_S) == 1
-    except _POSTGRES_DOWN:
+    except POSTGRES_UNREACHABLE:
         return False
     finally:
         await connection.close(timeout=PROBE_TIMEOUT_S)

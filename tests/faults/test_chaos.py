@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-import asyncpg
 import pytest
 
 from services.cli.gateway_commands import add_account
@@ -28,6 +27,7 @@ from services.cli.stack.home import ApolloHome
 from services.cli.stack.state import StackState
 from services.eventlog.archive import ArchivedEvent
 from services.eventlog.pg_archive import PgArchive
+from services.eventlog.postgres import POSTGRES_UNREACHABLE
 from services.gateway.users import Role
 from services.judge.ruleset import shipped_ruleset
 from tests.e2e.apollo_cli import apollo
@@ -64,14 +64,15 @@ async def from_archive(dsn: str, read: Callable[[PgArchive], Awaitable[T]]) -> T
     """`read` on a fresh connection; None while Postgres is down or restarting."""
     try:
         archive = await PgArchive.connect(dsn)
-    except (OSError, asyncpg.PostgresError):
+    except POSTGRES_UNREACHABLE:
         return None
     try:
         return await read(archive)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+    except POSTGRES_UNREACHABLE:
         return None
     finally:
-        await archive.close()
+        with contextlib.suppress(*POSTGRES_UNREACHABLE):  # the server may be gone already
+            await archive.close()
 
 
 async def until(dsn: str, read: Callable[[PgArchive], Awaitable[T]], done, what: str) -> T:
