@@ -3,11 +3,15 @@
 The embedded stack runs as a user runs it (`apollo up` in a private APOLLO_HOME: Tansu,
 Postgres and every service in its own process). One scripted trajectory on a built-in
 task does nothing but `sleep` for minutes at a time, and 100 watchers hold the gateway's
-live stream of it open. Each sample posts guidance to the gateway's HTTP API and waits
+live stream of it open. Each sample, sent once the stack has been quiet for longer than
+the bus's fast-polling period, posts guidance to the gateway's HTTP API and waits
 for the ActionProposed whose `delivered_guidance_ids` name it: the gateway published it,
 the sandbox woke the sleep and recorded the observation, the policy rendered the next
 prompt with the `<real_user>` message and proposed. The latency runs from just before the
-POST to that event's `occurred_at` (one clock: everything runs on this machine).
+POST to that event's `occurred_at` (one clock: everything runs on this machine). Each
+percentile line also splits the path by the `occurred_at` of the events on it, each hop's
+own percentile: `gateway` (POST → GuidanceSubmitted), `sandbox` (→ the ObservationRecorded of
+the woken sleep) and `policy` (→ the proposal).
 
 The baseline, measured on the same broker just before the watchers connect (so that
 this process's own load of 100 streams does not slow it), is the bus alone: three
@@ -18,17 +22,20 @@ log). Prints JSON lines.
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
+from dataclasses import dataclass
 
 import httpx
 
 from apollo.v1 import events_pb2 as pb
-from bench._report import percentile_lines, print_lines
+from bench._report import PERCENTILES, percentile_lines, print_lines
 from bench._stack import embedded_stack
 from services.cli.gateway_commands import add_account
 from services.cli.stack.state import StackState
 from services.eventlog.bus import Delivery, KafkaBus, Subscription
 from services.eventlog.events import new_event, new_event_id
+from services.eventlog.kafka.fetch_wait import FetchPacingSettings
 from services.eventlog.topics import TRAJECTORIES
 from services.gateway.users import Role
 from services.runtime.observability import configure_logging
@@ -37,13 +44,16 @@ from services.tasks.starting import started_event
 
 TASK = "data-filtering-dedup"
 WATCHERS = 100
-SAMPLES = 200
+SAMPLES = 100
 WARMUP = 10
 # Long enough that only guidance ends a sleep; short enough to be a sane budget.
 SLEEP_S = 600
-# After a proposal, time for the sandbox to start the next sleep before the next sample.
-SETTLE_S = 0.15
+# Each sample waits after the last proposal until every consumer has gone quiet, as a real
+# annotator's message arrives while the agent sleeps (the services then poll at their
+# standby wait, not the wait of a consumer that just read something: fetch_wait.py).
+SETTLE_S = FetchPacingSettings().quiet_after_s + 0.5
 BUS_HOPS = 3
+HOPS = ("gateway", "sandbox", "policy")
 TARGET_P99_MS = 100
 # How the gateway's SSE stream names a log event.
 EVENT_MARK = b"event: apollo"
@@ -66,12 +76,28 @@ def sleeping_start() -> pb.Event:
     )
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One delivered guidance: the whole path and its hops, in milliseconds."""
+
+    total_ms: float
+    hops_ms: dict[str, float]
+
+
 class Arrivals:
-    """Waits for bus probes (by their own id) and for proposals (by what they answer)."""
+    """Waits for bus probes (by their own id) and for proposals (by what they answer), and
+    keeps when each event of the trajectory occurred.
+
+    A proposal may arrive before its waiter: the whole path can take less time than the
+    gateway's HTTP answer naming the guidance takes to be read, so proposals nobody waits
+    for yet are kept by what they answer.
+    """
 
     def __init__(self) -> None:
         self._probes: dict[str, asyncio.Future[pb.Event]] = {}
         self._proposals: dict[str, asyncio.Future[pb.Event]] = {}
+        self._early_proposals: dict[str, pb.Event] = {}
+        self.occurred_at: dict[str, float] = {}
 
     def probe(self, event_id: str) -> asyncio.Future[pb.Event]:
         """Resolved when the probe `event_id` comes back."""
@@ -80,13 +106,21 @@ class Arrivals:
     def proposal(self, cause_id: str) -> asyncio.Future[pb.Event]:
         """Resolved with the proposal that delivers guidance `cause_id` or follows event
         `cause_id` (the start, for the first proposal)."""
-        return self._expect(self._proposals, cause_id)
+        future = self._expect(self._proposals, cause_id)
+        early = self._early_proposals.pop(cause_id, None)
+        if early is not None:
+            self._resolve(self._proposals, [cause_id], early)
+        return future
 
     async def on_delivery(self, delivery: Delivery) -> None:
         """Resolve the waiters the event answers."""
         event = delivery.event
+        self.occurred_at[event.event_id] = event.occurred_at.ToMicroseconds() / 1e6
         if event.HasField("action_proposed"):
             keys = [event.causation_id, *event.action_proposed.delivered_guidance_ids]
+            for key in keys:
+                if key not in self._proposals:
+                    self._early_proposals[key] = event
             self._resolve(self._proposals, keys, event)
         else:
             self._resolve(self._probes, [event.event_id], event)
@@ -136,27 +170,37 @@ async def watch(client: httpx.AsyncClient, trajectory_id: str, received: list[in
             carry = window[-(len(EVENT_MARK) - 1) :]
 
 
-async def guidance_latency_ms(
+async def guidance_latency(
     client: httpx.AsyncClient, trajectory_id: str, arrivals: Arrivals, index: int
-) -> float | None:
-    """Post one guidance message; milliseconds until the proposal whose prompt holds it
-    (None if none did within SAMPLE_TIMEOUT_S: reported, not hidden)."""
+) -> Sample | None:
+    """Post one guidance message; the time until the proposal whose prompt holds it (None
+    if none did within SAMPLE_TIMEOUT_S: reported, not hidden)."""
     submitted_at = time.time()
     response = await client.post(
         f"/api/trajectories/{trajectory_id}/guidance",
         json={"text": f"Guidance {index}: check the duplicates first.", "kind": "advice"},
     )
     response.raise_for_status()
+    guidance_id = response.json()["event_id"]
     try:
-        proposal = await asyncio.wait_for(
-            arrivals.proposal(response.json()["event_id"]), SAMPLE_TIMEOUT_S
-        )
+        proposal = await asyncio.wait_for(arrivals.proposal(guidance_id), SAMPLE_TIMEOUT_S)
     except TimeoutError:
         return None
-    return (proposal.occurred_at.ToMicroseconds() / 1e6 - submitted_at) * 1000
+    # The proposal follows the observation of the woken sleep, which follows the guidance.
+    moments = [
+        submitted_at,
+        arrivals.occurred_at[guidance_id],
+        arrivals.occurred_at[proposal.causation_id],
+        arrivals.occurred_at[proposal.event_id],
+    ]
+    hops = {
+        hop: (end - start) * 1000
+        for hop, start, end in zip(HOPS, moments, moments[1:], strict=False)
+    }
+    return Sample((moments[-1] - submitted_at) * 1000, hops)
 
 
-async def measure(state: StackState) -> tuple[list[float | None], list[float], list[int]]:
+async def measure(state: StackState) -> tuple[list[Sample | None], list[float], list[int]]:
     """Latency samples, bus baselines and every watcher's received event count."""
     token = await add_account(state.postgres_dsn, None, Role.ANNOTATOR)
     headers = {"Authorization": f"Bearer {token}"}
@@ -189,7 +233,7 @@ async def measure(state: StackState) -> tuple[list[float | None], list[float], l
             for index in range(SAMPLES + WARMUP):
                 await asyncio.sleep(SETTLE_S)
                 latencies.append(
-                    await guidance_latency_ms(client, start.trajectory_id, arrivals, index)
+                    await guidance_latency(client, start.trajectory_id, arrivals, index)
                 )
         finally:
             for task in watchers:
@@ -198,13 +242,19 @@ async def measure(state: StackState) -> tuple[list[float | None], list[float], l
     return latencies[WARMUP:], baselines[WARMUP:], received
 
 
-def report(latencies: list[float | None], baselines: list[float], received: list[int]) -> None:
-    """One JSON line per percentile of the delivered samples, with those never delivered
-    within SAMPLE_TIMEOUT_S and the watchers' view of the run."""
-    delivered = [latency for latency in latencies if latency is not None]
-    lines = percentile_lines("guidance_latency", delivered, baselines)
-    for line in lines:
+def report(latencies: list[Sample | None], baselines: list[float], received: list[int]) -> None:
+    """One JSON line per percentile of the delivered samples, with each hop's percentile,
+    those never delivered within SAMPLE_TIMEOUT_S and the watchers' view of the run."""
+    delivered = [sample for sample in latencies if sample is not None]
+    totals = [sample.total_ms for sample in delivered]
+    hop_cuts = {
+        hop: statistics.quantiles([sample.hops_ms[hop] for sample in delivered], n=100)
+        for hop in HOPS
+    }
+    lines = percentile_lines("guidance_latency", totals, baselines)
+    for line, (_, index) in zip(lines, PERCENTILES, strict=True):
         line.update(
+            hops_ms={hop: round(cuts[index], 3) for hop, cuts in hop_cuts.items()},
             samples=len(delivered),
             undelivered=len(latencies) - len(delivered),
             watchers=WATCHERS,

@@ -121,14 +121,16 @@ def declare_subscriber(
     listener: ConsumerRebalanceListener | None = None,
 ) -> DefaultSubscriber:
     """Register `subscription` on `broker`: its group, offset reset and acknowledgement stated,
-    its fetch wait paced by its traffic."""
+    its fetch wait paced by its traffic and the trajectories it sees running."""
     paced = PacedFetchWait.for_wait(
         tuning.fetch_max_wait_ms, lambda: subscriber.consumer, tuning.pacing
     )
 
     async def paced_decode(message: StreamMessage[Any]) -> Delivery:
-        paced.activity()
-        return await decode_delivery(message)
+        paced.activity()  # even a message that fails to decode is traffic
+        delivery = await decode_delivery(message)
+        paced.saw(delivery.event)
+        return delivery
 
     subscriber = broker.subscriber(
         *subscription.topics,

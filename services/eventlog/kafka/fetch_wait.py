@@ -5,7 +5,10 @@ answers an empty fetch when its wait runs out, so a 5 ms wait means some 150 fet
 second per consumer even with nothing to read (an idle embedded stack used half a core on
 that alone). A consumer that just read something is likely to read more soon (the next
 step of a trajectory is a hop away), so it keeps the short wait while messages flow and
-for `quiet_after_s` after the last one, then falls back to `idle_wait_ms`.
+for `quiet_after_s` after the last one. Then it falls back to `standby_wait_ms` while a
+trajectory it has read is still running (an agent sleeping or waiting on a long command
+is quiet, and guidance may arrive at any moment: it must reach the next prompt fast), and
+to `idle_wait_ms` once none is.
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ from aiokafka import AIOKafkaConsumer
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from apollo.v1 import events_pb2 as pb
+from services.trajectory.fold import LOG_KINDS
+
+# What a trajectory's run is made of; its end stops it counting as running.
+_RUNNING_KINDS = LOG_KINDS - {"trajectory_ended"}
+
 
 class FetchPacingSettings(BaseSettings):
     """How every bus consumer and log reader paces its fetches (APOLLO_BUS_*)."""
@@ -28,13 +37,25 @@ class FetchPacingSettings(BaseSettings):
     idle_fetch_wait_ms: int = Field(
         300,
         ge=1,
-        description="fetch wait of a consumer that has read nothing for quiet_after_s; "
-        "a consumer configured with a longer wait keeps its own",
+        description="fetch wait of a consumer that has read nothing for quiet_after_s and "
+        "knows of no running trajectory; a consumer configured with a longer wait keeps its own",
+    )
+    standby_fetch_wait_ms: int = Field(
+        25,
+        ge=1,
+        description="fetch wait of a quiet consumer while a trajectory it has read is running",
     )
     quiet_after_s: float = Field(
         2.0,
         ge=0,
-        description="seconds without a message after which a consumer polls at the idle wait",
+        description="seconds without a message after which a consumer polls at the standby "
+        "or idle wait",
+    )
+    running_silence_s: float = Field(
+        3600.0,
+        gt=0,
+        description="a trajectory with no event for this long stops counting as running "
+        "(one that crashed and never ended must not keep consumers polling fast)",
     )
 
 
@@ -43,6 +64,7 @@ class FetchPacing:
     """The fetch wait to use now, from when the consumer last read something (pure)."""
 
     active_wait_ms: int
+    standby_wait_ms: int
     idle_wait_ms: int
     quiet_after_s: float
     last_activity: float = -math.inf
@@ -51,16 +73,52 @@ class FetchPacing:
         """Messages arrived (or the consumer was just placed): poll fast from now."""
         self.last_activity = now
 
-    def wait_ms(self, now: float) -> int:
-        """The short wait within `quiet_after_s` of activity, the idle wait after it."""
+    def wait_ms(self, now: float, running: bool) -> int:
+        """The short wait within `quiet_after_s` of activity; after it, the standby wait
+        while a trajectory is `running`, else the idle wait."""
         if now - self.last_activity < self.quiet_after_s:
             return self.active_wait_ms
-        return max(self.active_wait_ms, self.idle_wait_ms)
+        return max(self.active_wait_ms, self.standby_wait_ms if running else self.idle_wait_ms)
 
     def quiet_in_s(self, now: float) -> float | None:
         """Seconds until the wait falls back to idle; None when it already has."""
         remaining = self.last_activity + self.quiet_after_s - now
         return remaining if remaining > 0 else None
+
+
+@dataclass
+class RunningTrajectories:
+    """The trajectories a consumer has seen run and not end, each until `silence_s` without
+    an event of it (pure; holds only the running ones)."""
+
+    silence_s: float
+    # Trajectory id → when its last event was read, oldest first.
+    _last_seen: dict[str, float] = field(default_factory=dict)
+
+    def note(self, event: pb.Event, now: float) -> None:
+        """Count the event: a step of a run keeps its trajectory running, its end stops it."""
+        kind = event.WhichOneof("body")
+        if kind in _RUNNING_KINDS or kind == "trajectory_ended":
+            # Moved to the end, so the dict stays ordered by when each was last seen.
+            self._last_seen.pop(event.trajectory_id, None)
+        if kind in _RUNNING_KINDS:
+            self._last_seen[event.trajectory_id] = now
+
+    def any(self, now: float) -> bool:
+        """Whether some trajectory is still running (forgetting the silent ones)."""
+        while self._last_seen:
+            oldest = next(iter(self._last_seen))
+            if now - self._last_seen[oldest] < self.silence_s:
+                return True
+            del self._last_seen[oldest]
+        return False
+
+    def silent_in_s(self, now: float) -> float | None:
+        """Seconds until every running trajectory has been silent for `silence_s`; None
+        when none is running."""
+        if not self.any(now):
+            return None
+        return next(reversed(self._last_seen.values())) + self.silence_s - now
 
 
 def set_fetch_wait(consumer: AIOKafkaConsumer, wait_ms: int) -> None:
@@ -78,9 +136,11 @@ class PacedFetchWait:
     """Applies a `FetchPacing` to whichever consumer `consumer()` returns (it may change)."""
 
     pacing: FetchPacing
+    running: RunningTrajectories
     consumer: Callable[[], AIOKafkaConsumer | None]
     clock: Callable[[], float] = field(default=lambda: asyncio.get_running_loop().time())
     _timer: asyncio.TimerHandle | None = field(default=None, init=False, repr=False)
+    _due: float = field(default=math.inf, init=False, repr=False)
 
     @classmethod
     def for_wait(
@@ -91,21 +151,38 @@ class PacedFetchWait:
     ) -> PacedFetchWait:
         """Pacing between `active_wait_ms` and the configured idle wait."""
         chosen = settings or FetchPacingSettings()
-        pacing = FetchPacing(active_wait_ms, chosen.idle_fetch_wait_ms, chosen.quiet_after_s)
-        return cls(pacing, consumer)
+        pacing = FetchPacing(
+            active_wait_ms,
+            chosen.standby_fetch_wait_ms,
+            chosen.idle_fetch_wait_ms,
+            chosen.quiet_after_s,
+        )
+        return cls(pacing, RunningTrajectories(chosen.running_silence_s), consumer)
 
     def activity(self) -> None:
-        """Messages arrived: poll fast, and fall back to idle once quiet again."""
+        """Messages arrived: poll fast, and slower once quiet again."""
         now = self.clock()
         self.pacing.note_activity(now)
         self._apply(now)
+        if self._timer is not None and self._due > now + self.pacing.quiet_after_s:
+            # A standby timer (due when the running ones fall silent) would come too late.
+            self._timer.cancel()
+            self._timer = None
         if self._timer is None:
             self._schedule(now)
 
+    def saw(self, event: pb.Event) -> None:
+        """A decoded event: whether it runs or ends a trajectory sets the pace once quiet."""
+        self.running.note(event, self.clock())
+
     def _schedule(self, now: float) -> None:
+        # The next change: the end of the quiet period, else the last running one's silence.
         delay = self.pacing.quiet_in_s(now)
+        if delay is None:
+            delay = self.running.silent_in_s(now)
         if delay is not None:
             self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+            self._due = now + delay
 
     def _on_timer(self) -> None:
         # Activity since the timer was set only moved the deadline: wait for the new one.
@@ -118,4 +195,4 @@ class PacedFetchWait:
         # Set each time, not only on change: a restarted consumer starts at its own wait.
         consumer = self.consumer()
         if consumer is not None:
-            set_fetch_wait(consumer, self.pacing.wait_ms(now))
+            set_fetch_wait(consumer, self.pacing.wait_ms(now, self.running.any(now)))
