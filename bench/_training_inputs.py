@@ -11,7 +11,12 @@ import torch
 from tokenizers import Tokenizer
 from tokenizers.models import WordLevel
 from tokenizers.pre_tokenizers import WhitespaceSplit
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import (
+    LlamaConfig,
+    LlamaForCausalLM,
+    PreTrainedTokenizerBase,
+    PreTrainedTokenizerFast,
+)
 
 PAD, EOS = 0, 1
 
@@ -26,17 +31,33 @@ def tiny_model_dir(
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=backend, pad_token="<pad>", eos_token="<eos>", unk_token="<pad>"
     )
+    return tiny_llama(directory, tokenizer, hidden, layers, seed, max_positions=512)
+
+
+def tiny_llama(
+    directory: Path,
+    tokenizer: PreTrainedTokenizerBase,
+    hidden: int = 32,
+    layers: int = 2,
+    seed: int = 0,
+    max_positions: int = 8192,
+) -> Path:
+    """A randomly initialised Llama of the tokenizer's whole vocabulary, saved with the
+    tokenizer (and so its chat template) to `directory`; a tokenizer without a begin token
+    begins with its end token."""
     config = LlamaConfig(
-        vocab_size=vocabulary,
+        vocab_size=len(tokenizer),
         hidden_size=hidden,
         intermediate_size=2 * hidden,
         num_hidden_layers=layers,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=512,
-        pad_token_id=PAD,
-        eos_token_id=EOS,
-        bos_token_id=EOS,
+        max_position_embeddings=max_positions,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=(
+            tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+        ),
     )
     torch.manual_seed(seed)
     LlamaForCausalLM(config).save_pretrained(directory)

@@ -17,6 +17,7 @@ from services.cli.demo_stages import (
     dataset_stage,
     eval_stage,
     judge_stage,
+    reference_stage,
     train_stage,
 )
 from services.cli.gateway_commands import add_account
@@ -59,7 +60,7 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print only the resu
     with stages.stage("collect", f"the local model on {DEMO_TASK} for {DEMO_STEPS} steps"):
         result = _guided_run(stack.gateway_url, as_json)
     with stages.stage("reference", f"the scripted reference solution of {REFERENCE_TASK}"):
-        reference_id = _reference_run(as_json)
+        reference_id = reference_stage(REFERENCE_TASK, DEMO_SUMMARY_THRESHOLD, as_json)
     trajectory_ids = [result["trajectory_id"], reference_id]
     with stages.stage("judge", f"both trajectories under the shipped `{DEMO_RULESET}` ruleset"):
         ruleset_version, masked = judge_stage(connection, trajectory_ids, as_json)
@@ -112,19 +113,3 @@ def _guided_run(gateway_url: str, quiet: bool) -> dict:
         )
     publish_start(started)
     return follow_run(pack, started.trajectory_id, quiet=quiet, simulated_annotator=True)
-
-
-def _reference_run(quiet: bool) -> str:
-    """The reference solution of another task, archived so the dataset has good turns to train
-    on besides the tiny model's few: its trajectory id."""
-    pack = TaskCatalog().get(REFERENCE_TASK)
-    started = started_event(
-        pack,
-        "scripted:reference",
-        started_by="cli",
-        service="cli",
-        summary_threshold=DEMO_SUMMARY_THRESHOLD,
-    )
-    publish_start(started)
-    follow_run(pack, started.trajectory_id, quiet=quiet, simulated_annotator=False)
-    return started.trajectory_id

@@ -1,7 +1,8 @@
-"""The stages of `apollo demo` after the guided collection: judge, dataset, training, evaluation.
+"""The stages of `apollo demo` after the guided collection: a reference run, judge, dataset,
+training, evaluation (`apollo experiment train-check` runs them too).
 
-Each stage calls what its own command calls (`apollo judge run`, `apollo dataset build`,
-`apollo train`, `apollo eval`), sized so the whole loop fits a 2-core machine in minutes.
+Each stage calls what its own command calls (`apollo run`, `apollo judge run`, `apollo dataset
+build`, `apollo train`, `apollo eval`), sized so the whole loop fits a 2-core machine in minutes.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from services.cli.connection import Connection, archived_end, archived_records
 from services.cli.dataset_commands import built_or_exit
 from services.cli.eval_commands import EvaluationRequest, evaluate_checkpoint, evaluation_scores
 from services.cli.judge_commands import Limits, rejudge_archive
+from services.cli.run_commands import follow_run, publish_start
 from services.cli.train_commands import trained_or_exit
 from services.judge.rejudge import Selection
 from services.judge.ruleset import Ruleset, shipped_ruleset
+from services.tasks.packs import TaskCatalog
+from services.tasks.starting import started_event
 from services.trainer.dataset_build import DatasetBuildConfig
 from services.trainer.selection import TrajectorySelection
 from services.trainer.tokenization import LOCAL_TOKENIZER
@@ -41,6 +45,22 @@ HELD_OUT_TASK = "data-filtering-dedup"
 EVAL_STEPS = 2
 # The variant label of the evaluation: the demo's data is human-guided and judge-filtered.
 EVAL_VARIANT = "human+filter"
+
+
+def reference_stage(task_id: str, summary_threshold: int, quiet: bool) -> str:
+    """The task's scripted reference solution, run and archived as `apollo run --policy
+    scripted:reference` does: its trajectory id."""
+    pack = TaskCatalog().get(task_id)
+    started = started_event(
+        pack,
+        "scripted:reference",
+        started_by="cli",
+        service="cli",
+        summary_threshold=summary_threshold,
+    )
+    publish_start(started)
+    follow_run(pack, started.trajectory_id, quiet=quiet, simulated_annotator=False)
+    return started.trajectory_id
 
 
 def judge_stage(
@@ -66,14 +86,21 @@ async def _judged(
 
 
 def dataset_stage(
-    connection: Connection, ruleset_version: str, trajectory_ids: Sequence[str], quiet: bool
+    connection: Connection,
+    ruleset_version: str,
+    trajectory_ids: Sequence[str],
+    quiet: bool,
+    max_tokens: int = DEMO_MAX_TOKENS,
+    react_upsample: int = DatasetBuildConfig.model_fields["react_upsample"].default,
 ) -> dict:
-    """Build the dataset of the trajectories under the version, as `apollo dataset build` does:
-    its manifest. Exit 1 if it has no turn to train."""
+    """Build the dataset of the trajectories under the version, as `apollo dataset build` does
+    (samples of at most `max_tokens`, each window sample `react_upsample` times): its
+    manifest. Exit 1 if it has no turn to train."""
     config = DatasetBuildConfig(
         ruleset_version=ruleset_version,
         selection=TrajectorySelection(trajectory_ids=tuple(trajectory_ids)),
-        max_tokens=DEMO_MAX_TOKENS,
+        max_tokens=max_tokens,
+        react_upsample=react_upsample,
     )
     manifest = built_or_exit(connection, config, LOCAL_TOKENIZER, quiet).manifest
     if not manifest["counts"]["trained_turns"]:

@@ -16,6 +16,7 @@ from services.cli.migrate_command import migrate
 from services.cli.run_commands import run, trajectory_app
 from services.cli.sandbox_commands import sandbox_app, tasks_app
 from services.cli.stack_commands import down, status, up
+from services.cli.train_check_command import train_check
 from services.cli.train_commands import train_command
 from services.runtime.observability import configure_logging
 
@@ -52,6 +53,7 @@ app.add_typer(judge_app, name="judge")
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(docs_app, name="docs")
 app.add_typer(eval_app, name="eval")
+experiment_app.command(name="train-check")(train_check)
 app.add_typer(experiment_app, name="experiment")
 app.command()(lineage)
 app.command(name="train")(train_command)

@@ -32,7 +32,7 @@ from services.tasks.starting import (
 from services.tasks.teacher import TEACHER_BACKEND, BadTeacher, TeacherConfig, deviations
 from services.tasks.teacher_mistakes import Mistake
 from services.trajectory import Trajectory, apply, fold
-from services.trajectory.digest_check import check_digests
+from services.trajectory.digest_check import DigestCheck, check_digests
 
 console = Console(stderr=True)
 trajectory_app = typer.Typer(help="Inspect recorded trajectories.", no_args_is_help=True)
@@ -247,17 +247,25 @@ def follow_run(pack: TaskPack, trajectory_id: str, quiet: bool, simulated_annota
     return asyncio.run(_follow_to_end(connection.kafka, trajectory_id, quiet, annotator))
 
 
+def prompt_checks(trajectory_id: str) -> list[DigestCheck] | None:
+    """Each archived action's prompt re-rendered and compared with its digest; None when the
+    archive has no event of the trajectory."""
+    records = asyncio.run(archived_records(connection_or_exit().postgres_dsn, trajectory_id))
+    if not records:
+        return None
+    return check_digests(fold([record.event for record in records], trajectory_id))
+
+
 @trajectory_app.command()
 def verify(
     trajectory_id: str = typer.Argument(..., help="Trajectory id."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
 ) -> None:
     """Re-render every action's prompt from the archive and compare it with its digest."""
-    records = asyncio.run(archived_records(connection_or_exit().postgres_dsn, trajectory_id))
-    if not records:
+    checks = prompt_checks(trajectory_id)
+    if checks is None:
         console.print(f"[red]no archived events for {trajectory_id}[/red]")
         raise typer.Exit(1)
-    checks = check_digests(fold([record.event for record in records], trajectory_id))
     matching = sum(check.matches for check in checks)
     if not as_json:
         for check in checks:

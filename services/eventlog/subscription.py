@@ -58,6 +58,9 @@ class Subscription:
     # Where a group with no committed offset starts: the oldest message, or only new ones.
     from_beginning: bool = True
     retry: RetryPolicy = RetryPolicy()
+    # Once quiet, poll at the standby wait instead of the idle one while a trajectory it has
+    # read runs: for consumers on the path of guidance into the next prompt (fetch_wait.py).
+    standby: bool = False
 
 
 class BusNotStarted(RuntimeError):

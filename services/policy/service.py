@@ -58,7 +58,8 @@ class PolicyService:
     async def start(self) -> None:
         """Subscribe from the beginning of the log under this process's own group."""
         await self._bus.subscribe(
-            Subscription("policy", (TRAJECTORIES.name,), self.group, self.on_delivery)
+            # Standing by: the observation of a sleep that guidance woke is the next prompt's.
+            Subscription("policy", (TRAJECTORIES.name,), self.group, self.on_delivery, standby=True)
         )
 
     async def stop(self) -> None:

@@ -56,7 +56,10 @@ class SandboxService:
         """Settle what a previous run left unfinished, then subscribe to the trajectory log."""
         await self.recover()
         await self._bus.subscribe(
-            Subscription("sandbox", (TRAJECTORIES.name,), self._group, self.on_delivery)
+            # Standing by: guidance must wake a sleeping action at once.
+            Subscription(
+                "sandbox", (TRAJECTORIES.name,), self._group, self.on_delivery, standby=True
+            )
         )
 
     async def stop(self) -> None:

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from transformers import LlamaConfig, LlamaForCausalLM
 
+from bench._training_inputs import tiny_llama
 from services.trainer.tokenization import LOCAL_TOKENIZER, load_sample_tokenizer
 from tests.e2e.apollo_cli import apollo
 from tests.e2e.conftest import embedded_stack
@@ -22,21 +22,7 @@ VARIANTS = ["human+filter", "human", "filter", "neither", "untrained"]
 
 def tiny_student(directory: Path) -> Path:
     """A randomly initialised 2-layer Llama with the local model's tokenizer."""
-    tokenizer = load_sample_tokenizer(LOCAL_TOKENIZER).tokenizer
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=8192,
-        eos_token_id=tokenizer.eos_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-    )
-    LlamaForCausalLM(config).save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
+    return tiny_llama(directory, load_sample_tokenizer(LOCAL_TOKENIZER).tokenizer)
 
 
 def test_the_small_ablation_runs_end_to_end_and_a_rerun_adds_nothing(tmp_path: Path) -> None:

@@ -151,7 +151,7 @@ async def test_the_consumer_stands_by_while_a_trajectory_runs_and_idles_after_it
     settings = FetchPacingSettings(
         idle_fetch_wait_ms=200, standby_fetch_wait_ms=25, quiet_after_s=0.05
     )
-    paced = PacedFetchWait.for_wait(5, lambda: consumer, settings)
+    paced = PacedFetchWait.for_wait(5, lambda: consumer, settings, standby=True)
 
     paced.activity()
     paced.saw(step())
@@ -162,6 +162,20 @@ async def test_the_consumer_stands_by_while_a_trajectory_runs_and_idles_after_it
     paced.saw(end())
     assert consumer._fetcher._fetch_max_wait_ms == 5
     await asyncio.sleep(0.1)
+    assert consumer._fetcher._fetch_max_wait_ms == 200
+
+
+async def test_a_consumer_not_standing_by_idles_even_while_a_trajectory_runs() -> None:
+    consumer = SimpleNamespace(_fetcher=SimpleNamespace(_fetch_max_wait_ms=5))
+    settings = FetchPacingSettings(
+        idle_fetch_wait_ms=200, standby_fetch_wait_ms=25, quiet_after_s=0.05
+    )
+    paced = PacedFetchWait.for_wait(5, lambda: consumer, settings)
+
+    paced.activity()
+    paced.saw(step())
+    await asyncio.sleep(0.1)
+
     assert consumer._fetcher._fetch_max_wait_ms == 200
 
 

@@ -121,9 +121,9 @@ def declare_subscriber(
     listener: ConsumerRebalanceListener | None = None,
 ) -> DefaultSubscriber:
     """Register `subscription` on `broker`: its group, offset reset and acknowledgement stated,
-    its fetch wait paced by its traffic and the trajectories it sees running."""
+    its fetch wait paced by its traffic (and, standing by, the trajectories it sees running)."""
     paced = PacedFetchWait.for_wait(
-        tuning.fetch_max_wait_ms, lambda: subscriber.consumer, tuning.pacing
+        tuning.fetch_max_wait_ms, lambda: subscriber.consumer, tuning.pacing, subscription.standby
     )
 
     async def paced_decode(message: StreamMessage[Any]) -> Delivery:

@@ -6,9 +6,9 @@ second per consumer even with nothing to read (an idle embedded stack used half 
 that alone). A consumer that just read something is likely to read more soon (the next
 step of a trajectory is a hop away), so it keeps the short wait while messages flow and
 for `quiet_after_s` after the last one. Then it falls back to `standby_wait_ms` while a
-trajectory it has read is still running (an agent sleeping or waiting on a long command
-is quiet, and guidance may arrive at any moment: it must reach the next prompt fast), and
-to `idle_wait_ms` once none is.
+trajectory it has read is still running, if it is a standby consumer (one on the path of
+guidance into the next prompt: an agent sleeping or waiting on a long command is quiet, and
+guidance may arrive at any moment), and to `idle_wait_ms` once none is.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class FetchPacingSettings(BaseSettings):
     standby_fetch_wait_ms: int = Field(
         25,
         ge=1,
-        description="fetch wait of a quiet consumer while a trajectory it has read is running",
+        description="fetch wait of a quiet standby consumer (the sandbox's and the policy's, "
+        "on the path of guidance) while a trajectory it has read is running",
     )
     quiet_after_s: float = Field(
         2.0,
@@ -148,12 +149,15 @@ class PacedFetchWait:
         active_wait_ms: int,
         consumer: Callable[[], AIOKafkaConsumer | None],
         settings: FetchPacingSettings | None = None,
+        standby: bool = False,
     ) -> PacedFetchWait:
-        """Pacing between `active_wait_ms` and the configured idle wait."""
+        """Pacing between `active_wait_ms` and the configured idle wait, by way of the
+        standby wait while a trajectory runs only if `standby` (each standby consumer costs
+        the broker and itself a few percent of a core while a trajectory sleeps)."""
         chosen = settings or FetchPacingSettings()
         pacing = FetchPacing(
             active_wait_ms,
-            chosen.standby_fetch_wait_ms,
+            chosen.standby_fetch_wait_ms if standby else chosen.idle_fetch_wait_ms,
             chosen.idle_fetch_wait_ms,
             chosen.quiet_after_s,
         )
