@@ -13,6 +13,7 @@ from services.cli.connection import connection_or_exit
 from services.cli.demo_stages import (
     DEMO_RECIPE,
     DEMO_RULESET,
+    EVAL_VARIANT,
     HELD_OUT_TASK,
     dataset_stage,
     eval_stage,
@@ -69,7 +70,7 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print only the resu
     with stages.stage("train", f"{DEMO_RECIPE.max_steps} masked SFT steps of the local model"):
         checkpoint_id = train_stage(manifest["dataset_id"], Console(stderr=True, quiet=as_json))
     with stages.stage("evaluate", f"the checkpoint on held-out {HELD_OUT_TASK}, no guidance"):
-        eval_score = eval_stage(connection, checkpoint_id, as_json)
+        eval_score = eval_stage(connection, checkpoint_id, EVAL_VARIANT, as_json).final_score
     result.update(
         reference_trajectory_id=reference_id,
         ruleset_version=ruleset_version,

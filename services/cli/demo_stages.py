@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import typer
 from rich.console import Console
 
+from apollo.v1 import events_pb2 as pb
 from services.cli.connection import Connection, archived_end, archived_records
 from services.cli.dataset_commands import built_or_exit
 from services.cli.eval_commands import EvaluationRequest, evaluate_checkpoint, evaluation_scores
@@ -122,12 +123,14 @@ def train_stage(dataset_id: str, progress: Console) -> str:
     return saved.body.checkpoint_id
 
 
-def eval_stage(connection: Connection, checkpoint_id: str, quiet: bool) -> float:
-    """One unguided run of the checkpoint on the held-out task, as `apollo eval` does: its
-    final score."""
+def eval_stage(
+    connection: Connection, checkpoint_id: str, variant: str, quiet: bool
+) -> pb.EvaluationScored:
+    """One unguided run of the checkpoint on the held-out task, as `apollo eval` does,
+    scored under `variant`: its score."""
     request = EvaluationRequest(
-        checkpoint_id, (HELD_OUT_TASK,), max_steps=EVAL_STEPS, variant=EVAL_VARIANT
+        checkpoint_id, (HELD_OUT_TASK,), max_steps=EVAL_STEPS, variant=variant
     )
     evaluated, _ = evaluate_checkpoint(connection, request, quiet=quiet)
     scores = evaluation_scores(connection, evaluated)
-    return next(score.final_score for score in scores if score.task_id == HELD_OUT_TASK)
+    return next(score for score in scores if score.task_id == HELD_OUT_TASK)

@@ -23,13 +23,12 @@ from rich.console import Console
 from services.cli.connection import connection_or_exit
 from services.cli.demo_stages import (
     DEMO_RULESET,
-    EVAL_STEPS,
     HELD_OUT_TASK,
     dataset_stage,
+    eval_stage,
     judge_stage,
     reference_stage,
 )
-from services.cli.eval_commands import EvaluationRequest, evaluate_checkpoint, evaluation_scores
 from services.cli.run_commands import prompt_checks
 from services.cli.stack_commands import stack_with_gateway
 from services.cli.stages import Stages
@@ -123,12 +122,7 @@ def train_check(
         loss = check_losses(losses, PASSES, LOSS_DROP)
     with stages.stage("evaluate", f"the checkpoint on held-out {HELD_OUT_TASK}"):
         checkpoint_id = saved.body.checkpoint_id
-        request = EvaluationRequest(
-            checkpoint_id, (HELD_OUT_TASK,), max_steps=EVAL_STEPS, variant=EVAL_VARIANT
-        )
-        evaluated, _ = evaluate_checkpoint(connection, request, quiet=as_json)
-        scores = evaluation_scores(connection, evaluated)
-        [score] = [scored for scored in scores if scored.task_id == HELD_OUT_TASK]
+        score = eval_stage(connection, checkpoint_id, EVAL_VARIANT, as_json)
         checks = prompt_checks(score.evaluation_trajectory_id) or []
     matching = sum(check.matches for check in checks)
     prompts_verify = bool(checks) and matching == len(checks)
