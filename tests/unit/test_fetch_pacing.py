@@ -177,6 +177,7 @@ async def test_a_consumer_not_standing_by_idles_even_while_a_trajectory_runs() -
     await asyncio.sleep(0.1)
 
     assert consumer._fetcher._fetch_max_wait_ms == 200
+    assert paced.running is None  # nor does it keep the trajectories it saw
 
 
 def test_aiokafka_still_reads_the_wait_it_is_paced_through() -> None:

@@ -134,10 +134,11 @@ def set_fetch_wait(consumer: AIOKafkaConsumer, wait_ms: int) -> None:
 
 @dataclass
 class PacedFetchWait:
-    """Applies a `FetchPacing` to whichever consumer `consumer()` returns (it may change)."""
+    """Applies a `FetchPacing` to whichever consumer `consumer()` returns (it may change);
+    `running` is None for a consumer that never stands by (it has no use for what runs)."""
 
     pacing: FetchPacing
-    running: RunningTrajectories
+    running: RunningTrajectories | None
     consumer: Callable[[], AIOKafkaConsumer | None]
     clock: Callable[[], float] = field(default=lambda: asyncio.get_running_loop().time())
     _timer: asyncio.TimerHandle | None = field(default=None, init=False, repr=False)
@@ -161,7 +162,8 @@ class PacedFetchWait:
             chosen.idle_fetch_wait_ms,
             chosen.quiet_after_s,
         )
-        return cls(pacing, RunningTrajectories(chosen.running_silence_s), consumer)
+        running = RunningTrajectories(chosen.running_silence_s) if standby else None
+        return cls(pacing, running, consumer)
 
     def activity(self) -> None:
         """Messages arrived: poll fast, and slower once quiet again."""
@@ -177,12 +179,13 @@ class PacedFetchWait:
 
     def saw(self, event: pb.Event) -> None:
         """A decoded event: whether it runs or ends a trajectory sets the pace once quiet."""
-        self.running.note(event, self.clock())
+        if self.running is not None:
+            self.running.note(event, self.clock())
 
     def _schedule(self, now: float) -> None:
         # The next change: the end of the quiet period, else the last running one's silence.
         delay = self.pacing.quiet_in_s(now)
-        if delay is None:
+        if delay is None and self.running is not None:
             delay = self.running.silent_in_s(now)
         if delay is not None:
             self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
@@ -199,4 +202,5 @@ class PacedFetchWait:
         # Set each time, not only on change: a restarted consumer starts at its own wait.
         consumer = self.consumer()
         if consumer is not None:
-            set_fetch_wait(consumer, self.pacing.wait_ms(now, self.running.any(now)))
+            running = self.running is not None and self.running.any(now)
+            set_fetch_wait(consumer, self.pacing.wait_ms(now, running))
