@@ -36,6 +36,8 @@ class _Followed:
     # Action ids whose verdict under the active ruleset is published.
     judged: set[str] = field(default_factory=set)
     views: StepViews = field(default_factory=StepViews)
+    # Every action before this position is judged.
+    frontier: int = 0
 
     @property
     def pending(self) -> int:
@@ -93,12 +95,16 @@ class FollowedTrajectories:
             return []
         state = followed.state
         # Only events that can make an action ready (a proposal, an observation, the end)
-        # build a view, and each builds only the steps that changed since the last one.
-        view = followed.views.view(state)
+        # settle steps, and each settles only the steps that changed since the last one.
+        view = followed.views.settled(state)
+        ready = ready_positions(view, self.ruleset.lookahead)
+        judged = followed.judged
+        while followed.frontier < ready.stop and view.steps[followed.frontier].action_id in judged:
+            followed.frontier += 1
         return [
             DueAction(state.steps[position].action, view, position)
-            for position in ready_positions(view, self.ruleset.lookahead)
-            if state.steps[position].action_id not in followed.judged
+            for position in range(followed.frontier, ready.stop)
+            if view.steps[position].action_id not in judged
         ]
 
     def record_published(self, trajectory_id: str, action_ids: Iterable[str]) -> int:

@@ -79,35 +79,39 @@ def repeated_call(case: Case, rule: RepeatedCall) -> Reason | None:
     step = case.step
     if step.arguments is None or step.observation is None:
         return None
-    lengths, previous = case.view.index(_runs, rule)
-    if lengths[case.position] < rule.run_length:
+    runs = case.view.index(_Runs, rule)
+    if runs.lengths[case.position] < rule.run_length:
         return None
     run = [case.position]
     while len(run) < rule.run_length:
-        run.append(previous[run[-1]])
+        run.append(runs.previous[run[-1]])
     indices = tuple(case.view.steps[position].index for position in run)
     detail = f"{rule.run_length} identical calls of {step.tool} with an unchanged observation"
     return case.reason(rule, detail, indices, _call_text(step))
 
 
-def _runs(view: StepView, rule: RepeatedCall) -> tuple[list[int], list[int]]:
+class _Runs:
     """Per position, how many identical calls end there, and the position of the one before."""
-    lengths: list[int] = []
-    previous: list[int] = []
-    last_unskipped = -1
-    last_by_tool: dict[str, int] = {}
-    for position, step in enumerate(view.steps):
+
+    def __init__(self, rule: RepeatedCall) -> None:
+        self.rule = rule
+        self.lengths: list[int] = []
+        self.previous: list[int] = []
+        self._last_unskipped = -1
+        self._last_by_tool: dict[str, int] = {}
+
+    def add(self, view: StepView, position: int) -> None:
+        step = view.steps[position]
         # A skipped tool breaks no run, except a run of calls of that tool itself.
-        before = last_unskipped
-        if step.tool in rule.skip_tools:
-            before = max(before, last_by_tool.get(step.tool, -1))
+        before = self._last_unskipped
+        if step.tool in self.rule.skip_tools:
+            before = max(before, self._last_by_tool.get(step.tool, -1))
         else:
-            last_unskipped = position
-        last_by_tool[step.tool] = position
+            self._last_unskipped = position
+        self._last_by_tool[step.tool] = position
         same = before >= 0 and _same_call_and_outcome(view.steps[before], step)
-        lengths.append(lengths[before] + 1 if same else 1)
-        previous.append(before)
-    return lengths, previous
+        self.lengths.append(self.lengths[before] + 1 if same else 1)
+        self.previous.append(before)
 
 
 def _same_call_and_outcome(a: JudgedStep, b: JudgedStep) -> bool:

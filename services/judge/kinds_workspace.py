@@ -33,7 +33,7 @@ def edit_unread_region(case: Case, rule: EditUnreadRegion) -> Reason | None:
         return None
     path = step.argument("path")
     start, end = _int(step, "start"), _int(step, "end")
-    seen, shown_by, shown = case.view.index(_lines_seen_before_edits, rule).get(
+    seen, shown_by, shown = case.view.index(_LinesSeenBeforeEdits, rule).before.get(
         case.position, (frozenset(), [], 0)
     )
     looked_at = shown_by[:shown]
@@ -46,33 +46,40 @@ def edit_unread_region(case: Case, rule: EditUnreadRegion) -> Reason | None:
     return case.reason(rule, detail, (*looked_at, step.index), f"edit_file {path} {start}-{end}")
 
 
-def _lines_seen_before_edits(
-    view: StepView, rule: EditUnreadRegion
-) -> dict[int, tuple[frozenset[int], list[int], int]]:
+class _LinesSeenBeforeEdits:
     """Per position of an edit_file, the current lines of its file that the agent saw, and
     the steps that showed them (the first `count` of a list shared by the file's edits)."""
-    before: dict[int, tuple[frozenset[int], list[int], int]] = {}
-    for (argument, _), positions in view.positions_by_resource.items():
-        if argument != "path":
-            continue
-        seen: set[int] = set()
-        looked_at: list[int] = []
-        for position in positions:
-            earlier = view.steps[position]
-            if earlier.tool == "edit_file":
-                before[position] = (frozenset(seen), looked_at, len(looked_at))
-            if not earlier.succeeded or earlier.observation is None:
-                continue
-            if earlier.tool == "edit_file":
-                seen = _after_edit(seen, earlier)
-            if earlier.tool == "create_file":
-                seen = set(range(1, earlier.argument("content").count("\n") + 2))
-            elif earlier.tool in rule.showing_tools:
-                seen |= {int(n) for n in _NUMBERED_LINE.findall(earlier.observation.content)}
-            else:
-                continue
+
+    def __init__(self, rule: EditUnreadRegion) -> None:
+        self.rule = rule
+        self.before: dict[int, tuple[frozenset[int], list[int], int]] = {}
+        # Per file path, the lines seen so far and the steps that showed them.
+        self._seen: dict[str, set[int]] = {}
+        self._looked_at: dict[str, list[int]] = {}
+
+    def add(self, view: StepView, position: int) -> None:
+        earlier = view.steps[position]
+        for argument, path in earlier.resources:
+            if argument == "path":
+                self._add_on(path, position, earlier)
+
+    def _add_on(self, path: str, position: int, earlier: JudgedStep) -> None:
+        seen = self._seen.get(path, set())
+        looked_at = self._looked_at.setdefault(path, [])
+        if earlier.tool == "edit_file":
+            self.before[position] = (frozenset(seen), looked_at, len(looked_at))
+        if not earlier.succeeded or earlier.observation is None:
+            return
+        if earlier.tool == "edit_file":
+            seen = _after_edit(seen, earlier)
+        shows = earlier.tool == "create_file" or earlier.tool in self.rule.showing_tools
+        if earlier.tool == "create_file":
+            seen = set(range(1, earlier.argument("content").count("\n") + 2))
+        elif shows:
+            seen |= {int(n) for n in _NUMBERED_LINE.findall(earlier.observation.content)}
+        self._seen[path] = seen
+        if shows:
             looked_at.append(earlier.index)
-    return before
 
 
 def _after_edit(seen: set[int], edit: JudgedStep) -> set[int]:
@@ -142,7 +149,7 @@ def eval_without_change(case: Case, rule: EvalWithoutChange) -> Reason | None:
     """Fires on an eval when no changing tool ran since the last eval."""
     if case.step.tool != EVAL_TOOL:
         return None
-    previous = case.view.index(_unchanged_since, rule).get(case.position)
+    previous = case.view.index(_UnchangedSince, rule).found.get(case.position)
     if previous is None:
         return None
     earlier = case.view.steps[previous]
@@ -151,21 +158,25 @@ def eval_without_change(case: Case, rule: EvalWithoutChange) -> Reason | None:
     return case.reason(rule, detail, (earlier.index, case.step.index), quote)
 
 
-def _unchanged_since(view: StepView, rule: EvalWithoutChange) -> dict[int, int]:
+class _UnchangedSince:
     """Per position of an eval with no changing tool since the eval before it, that eval's."""
-    found: dict[int, int] = {}
-    # The latest eval or changing call: whichever came last decides for the next eval.
-    latest: int | None = None
-    for position, step in enumerate(view.steps):
+
+    def __init__(self, rule: EvalWithoutChange) -> None:
+        self.rule = rule
+        self.found: dict[int, int] = {}
+        # The latest eval or changing call: whichever came last decides for the next eval.
+        self._latest: int | None = None
+
+    def add(self, view: StepView, position: int) -> None:
+        step, latest = view.steps[position], self._latest
         if (
             step.tool == EVAL_TOOL
             and latest is not None
-            and view.steps[latest].tool not in rule.changing_tools
+            and view.steps[latest].tool not in self.rule.changing_tools
         ):
-            found[position] = latest
-        if step.tool == EVAL_TOOL or step.tool in rule.changing_tools:
-            latest = position
-    return found
+            self.found[position] = latest
+        if step.tool == EVAL_TOOL or step.tool in self.rule.changing_tools:
+            self._latest = position
 
 
 class EvalFormatError(Rule):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from itertools import pairwise
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from apollo.v1 import events_pb2 as pb
 from services.trajectory import Step, Trajectory, fold
@@ -17,7 +16,6 @@ from services.trajectory import Step, Trajectory, fold
 RESOURCE_ARGUMENTS = ("path", "session")
 
 _Key = TypeVar("_Key", bound=Hashable)
-_Index = TypeVar("_Index")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,35 +102,83 @@ class JudgedStep:
         return value if isinstance(value, str) else ""
 
 
-@dataclass(frozen=True)
+class StepIndex(Protocol):
+    """What a rule kind derives from a view's steps, built one step at a time in order, so
+    a view that grows extends it instead of building it again."""
+
+    def add(self, view: StepView, position: int) -> None:
+        """Take in the step at `position`; every earlier step is already in."""
+
+
+_Index = TypeVar("_Index", bound=StepIndex)
+
+
+@dataclass(eq=False)
 class StepView:
-    """The steps of one trajectory, in order, and whether it has ended."""
+    """The steps of one trajectory, in order, and whether it has ended.
 
-    steps: tuple[JudgedStep, ...]
+    A view only grows, by steps that are final (`StepViews.settled`), so what was derived
+    from its first steps stays true: its indexes are extended, never rebuilt, and a
+    judging pass keeps what it worked out (`memo`) for the next action.
+    """
+
+    steps: list[JudgedStep]
     ended: bool
-    # Indexes the rule kinds build over all steps at once, so each action costs O(1).
-    _indexes: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # The index of each (factory, key), and how many steps it has taken in.
+    _indexes: dict = field(default_factory=dict, init=False, repr=False)
+    # What judging passes over this view remember between actions.
+    memo: dict = field(default_factory=dict, init=False, repr=False)
 
-    def index(self, build: Callable[[StepView, _Key], _Index], key: _Key) -> _Index:
-        """`build(self, key)` (e.g. a rule), built once per view and key."""
-        found = self._indexes.get((build, key))
-        if found is None:
-            found = self._indexes[build, key] = build(self, key)
-        return found
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StepView):
+            return NotImplemented
+        return (self.steps, self.ended) == (other.steps, other.ended)
 
-    @cached_property
-    def guided_positions(self) -> tuple[int, ...]:
+    __hash__ = None  # type: ignore[assignment]
+
+    def extend(self, steps: Iterable[JudgedStep], ended: bool) -> None:
+        """Append final steps (and say whether the trajectory has ended)."""
+        self.steps.extend(steps)
+        self.ended = ended
+
+    def index(self, factory: Callable[[_Key], _Index], key: _Key) -> _Index:
+        """The index `factory(key)` (e.g. of a rule) over every step of the view."""
+        entry = self._indexes.get((factory, key))
+        if entry is None:
+            entry = self._indexes[factory, key] = [factory(key), 0]
+        built, covered = entry
+        for position in range(covered, len(self.steps)):
+            built.add(self, position)
+        entry[1] = len(self.steps)
+        return built
+
+    @property
+    def guided_positions(self) -> Sequence[int]:
         """The positions of the steps that guidance arrived after, in order."""
-        return tuple(position for position, step in enumerate(self.steps) if step.guidance_after)
+        return self.index(_GuidedPositions, None).positions
 
-    @cached_property
-    def positions_by_resource(self) -> Mapping[tuple[str, str], tuple[int, ...]]:
+    @property
+    def positions_by_resource(self) -> Mapping[tuple[str, str], Sequence[int]]:
         """For each (argument, value) resource, the positions of the steps naming it, in order."""
-        found: dict[tuple[str, str], list[int]] = {}
-        for position, step in enumerate(self.steps):
-            for resource in step.resources:
-                found.setdefault(resource, []).append(position)
-        return MappingProxyType({key: tuple(value) for key, value in found.items()})
+        return self.index(_ResourcePositions, None).positions
+
+
+class _GuidedPositions:
+    def __init__(self, _: None) -> None:
+        self.positions: list[int] = []
+
+    def add(self, view: StepView, position: int) -> None:
+        if view.steps[position].guidance_after:
+            self.positions.append(position)
+
+
+class _ResourcePositions:
+    def __init__(self, _: None) -> None:
+        self.positions: dict[tuple[str, str], list[int]] = {}
+
+    def add(self, view: StepView, position: int) -> None:
+        for resource in view.steps[position].resources:
+            self.positions.setdefault(resource, []).append(position)
 
 
 def step_view(trajectory: Trajectory, start: int = 0) -> StepView:
@@ -148,46 +194,51 @@ def step_view(trajectory: Trajectory, start: int = 0) -> StepView:
         # Nothing delivered it yet: it arrived after the newest action.
         pending = tuple(Guidance.from_event(event) for event in trajectory.pending_guidance)
         judged.append(_judged_step(steps[-1], pending))
-    return StepView(tuple(judged), trajectory.is_over)
+    return StepView(judged, trajectory.is_over)
 
 
 class StepViews:
-    """Successive views of one growing trajectory that reuse its settled steps.
+    """The view of one growing trajectory's settled steps, grown as the trajectory is.
 
     A step is settled once it is observed and the next action (which names the guidance
-    that came after it) is in: nothing later changes it. So each view builds only the
-    newest steps, and a view at step 4,000 costs what one at step 10 does.
+    that came after it) is in: nothing later changes it. Once the trajectory is over every
+    step is. So each call builds only the newly settled steps, and the view's indexes and
+    judging memos carry over: following step 4,000 costs what following step 10 does.
     """
 
     def __init__(self) -> None:
-        self._settled: list[JudgedStep] = []
-        self._action_ids: list[str] = []
+        self._view = StepView([], ended=False)
 
-    def view(self, trajectory: Trajectory) -> StepView:
-        """The same view as `step_view(trajectory)`."""
+    def settled(self, trajectory: Trajectory) -> StepView:
+        """The settled steps of `trajectory` (all of them once it is over)."""
         steps = trajectory.steps
-        self._drop_unless_prefix_of(steps)
+        view = self._view
+        if not _grows_into(view, steps):
+            # The views are of one trajectory's successive states, but stay exact for any.
+            view = self._view = StepView([], ended=False)
+        if view.ended:
+            return view
         texts: dict[str, pb.Event] | None = None
-        while len(self._settled) < len(steps) - 1:
-            step, following = steps[len(self._settled)], steps[len(self._settled) + 1]
+        while len(view.steps) < len(steps) - 1:
+            step, following = steps[len(view.steps)], steps[len(view.steps) + 1]
             arrived = following.action.action_proposed.delivered_guidance_ids
             if arrived and texts is None:
                 texts = {event.event_id: event for event in trajectory.guidance}
             if step.observation is None or any(gid not in (texts or {}) for gid in arrived):
                 break
             after = tuple(Guidance.from_event(texts[gid]) for gid in arrived) if arrived else ()
-            self._settled.append(_judged_step(step, after))
-            self._action_ids.append(step.action_id)
-        if len(self._settled) == len(steps):
-            return StepView(tuple(self._settled), trajectory.is_over)
-        newest = step_view(trajectory, start=len(self._settled))
-        return StepView((*self._settled, *newest.steps), newest.ended)
+            view.steps.append(_judged_step(step, after))
+        if trajectory.is_over:
+            view.extend(step_view(trajectory, start=len(view.steps)).steps, ended=True)
+        return view
 
-    def _drop_unless_prefix_of(self, steps: Sequence[Step]) -> None:
-        # The views are of one trajectory's successive states, but stay exact for any.
-        kept = self._action_ids
-        if len(kept) > len(steps) or (kept and steps[len(kept) - 1].action_id != kept[-1]):
-            self._settled, self._action_ids = [], []
+
+def _grows_into(view: StepView, steps: Sequence[Step]) -> bool:
+    """Whether `steps` extend the view's (its last step is theirs at the same position)."""
+    taken = len(view.steps)
+    if taken > len(steps):
+        return False
+    return taken == 0 or steps[taken - 1].action_id == view.steps[-1].action_id
 
 
 def step_view_of_events(events: Iterable[pb.Event]) -> StepView:

@@ -53,31 +53,35 @@ def verdict_event_id(action: pb.Event, ruleset_version: str) -> str:
 
 def judge_trajectory(view: StepView, ruleset: Ruleset) -> list[ActionVerdict]:
     """The verdicts on every action of a trajectory, in step order."""
-    judging = _Judging(view, ruleset)
+    judging = _judging(view, ruleset)
     return [judging.verdict(position) for position in range(len(view.steps))]
 
 
 def judge_action(view: StepView, position: int, ruleset: Ruleset) -> ActionVerdict:
-    """The verdict on the action at `position` in the view's steps."""
-    return _Judging(view, ruleset).verdict(position)
+    """The verdict on the action at `position` in the view's steps (of a growing view, one
+    whose lookahead window is in: `ready_positions`)."""
+    return _judging(view, ruleset).verdict(position)
 
 
-def ready_positions(view: StepView, lookahead: int) -> tuple[int, ...]:
-    """Positions of the actions whose lookahead window is complete in the log.
+def ready_positions(view: StepView, lookahead: int) -> range:
+    """Positions of the actions whose lookahead window is complete, in a view of settled
+    steps (`StepViews.settled`).
 
     A step's guidance is known once the next action is proposed (guidance is delivered
-    at the step boundary), so judging the action at `p` waits for its next `lookahead`
-    steps to be observed and the step after them to be proposed, or for the end.
+    at the step boundary), which is when it settles; so judging the action at `p` waits
+    for its next `lookahead` steps to settle, or for the end.
     """
-    steps = view.steps
-    if view.ended:
-        return tuple(range(len(steps)))
-    observed = 0
-    while observed < len(steps) and steps[observed].observation is not None:
-        observed += 1
-    # The window of `p` is steps p..p+lookahead, all observed, and a proposed step after it.
-    last_ready = min(observed - 1, len(steps) - 2) - lookahead
-    return tuple(range(last_ready + 1)) if last_ready >= 0 else ()
+    settled = len(view.steps)
+    return range(settled) if view.ended else range(max(0, settled - lookahead))
+
+
+def _judging(view: StepView, ruleset: Ruleset) -> _Judging:
+    """The view's judging pass under `ruleset`: what it worked out stays true as it grows."""
+    key = (_Judging, ruleset.version)
+    judging = view.memo.get(key)
+    if judging is None:
+        judging = view.memo[key] = _Judging(view, ruleset)
+    return judging
 
 
 class _Judging:
@@ -90,6 +94,7 @@ class _Judging:
         self.base = [(check, rule) for check, rule in checks if not rule.propagating]
         self.propagating = [(check, rule) for check, rule in checks if rule.propagating]
         self.masking = {rule.id for rule in ruleset.rules if rule.verdict is Verdict.MASK}
+        # Each position's verdict of the non-propagating rules, and propagation's memo.
         self.base_reasons: dict[int, tuple[Reason, ...]] = {}
         self.memo: dict = {}
 

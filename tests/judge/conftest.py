@@ -10,10 +10,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.events import new_event, new_event_id
+from services.judge.following import FollowedTrajectories
 from services.judge.rules import Rule
 from services.judge.ruleset import Ruleset
-from services.judge.steps import StepView, step_view_of_events
-from services.judge.verdicts import judge_trajectory
+from services.judge.steps import StepView, StepViews, step_view_of_events
+from services.judge.verdicts import ActionVerdict, judge_action, judge_trajectory
+from services.trajectory import fold
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -135,10 +137,30 @@ class ScriptedRun:
         """The judge's view of the log so far."""
         return step_view_of_events(self.events)
 
+    @property
+    def settled(self) -> StepView:
+        """The live judge's view of the log so far: its settled steps."""
+        return StepViews().settled(fold(self.events))
+
+
+def followed_verdicts(events: list[pb.Event], ruleset: Ruleset) -> list[ActionVerdict]:
+    """The verdicts as the live judge gives them: each action's once it is due, event by
+    event, on the one view that grows with the trajectory; in step order."""
+    followed, verdicts = FollowedTrajectories(ruleset), []
+    for event in events:
+        followed.apply(event)
+        due = followed.due(event.trajectory_id)
+        verdicts += [judge_action(item.view, item.position, ruleset) for item in due]
+        followed.record_published(event.trajectory_id, [item.action.event_id for item in due])
+    return sorted(verdicts, key=lambda verdict: verdict.step_index)
+
 
 def fired(script: tuple, *rules: Rule) -> dict[int, list[tuple[str, tuple[int, ...], str]]]:
-    """Per step index, the (rule id, evidence steps, quote) of each reason given."""
-    verdicts = judge_trajectory(ScriptedRun().play(*script).view, Ruleset(rules=rules))
+    """Per step index, the (rule id, evidence steps, quote) of each reason given; the live
+    judge, following the log event by event, must give the very same verdicts."""
+    run, ruleset = ScriptedRun().play(*script), Ruleset(rules=rules)
+    verdicts = judge_trajectory(run.view, ruleset)
+    assert followed_verdicts(run.events, ruleset) == verdicts
     return {
         verdict.step_index: [(r.rule_id, r.evidence_steps, r.quote) for r in verdict.reasons]
         for verdict in verdicts

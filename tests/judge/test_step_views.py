@@ -1,11 +1,11 @@
-"""Successive step views of a growing trajectory: the same as a fresh view, built once each."""
+"""The settled view of a growing trajectory: a fresh view's settled steps, each built once."""
 
 from __future__ import annotations
 
 import pytest
 
 from services.judge import steps as steps_module
-from services.judge.steps import StepViews, step_view
+from services.judge.steps import StepView, StepViews, step_view
 from services.trajectory.tracker import TrajectoryTracker
 from tests.judge.conftest import Call, Say, ScriptedRun
 
@@ -23,12 +23,39 @@ SCRIPT = (
 )
 
 
-def test_every_view_equals_a_fresh_view_of_the_same_state() -> None:
+def _settled_part(state) -> tuple[list, bool]:
+    """A fresh view's steps that are settled: observed, with the next action proposed."""
+    fresh = step_view(state)
+    if fresh.ended:
+        return fresh.steps, True
+    count = 0
+    while count < len(state.steps) - 1 and state.steps[count].observation is not None:
+        count += 1
+    return fresh.steps[:count], False
+
+
+def test_the_settled_view_holds_a_fresh_views_settled_steps_at_every_state() -> None:
     run = ScriptedRun().play(*SCRIPT)
     tracker, views = TrajectoryTracker(), StepViews()
     for event in run.events:
         state = tracker.apply(event)
-        assert views.view(state) == step_view(state)
+        view = views.settled(state)
+        assert (view.steps, view.ended) == _settled_part(state)
+    assert view == step_view(state)
+
+
+def test_the_settled_view_grows_in_place_and_extends_its_indexes() -> None:
+    run = ScriptedRun().play(*SCRIPT)
+    tracker, views = TrajectoryTracker(), StepViews()
+    grown = set()
+    for event in run.events:
+        view = views.settled(tracker.apply(event))
+        grown.add(id(view))
+        # Indexes extended as it grew equal those built at once over the same steps.
+        fresh = StepView(list(view.steps), view.ended)
+        assert view.guided_positions == fresh.guided_positions
+        assert view.positions_by_resource == fresh.positions_by_resource
+    assert len(grown) == 1
 
 
 def test_a_view_of_another_trajectory_starts_afresh() -> None:
@@ -36,11 +63,11 @@ def test_a_view_of_another_trajectory_starts_afresh() -> None:
     first, other = ScriptedRun().play(*SCRIPT), ScriptedRun().play(*SCRIPT[:3])
     tracker = TrajectoryTracker()
     for event in first.events:
-        views.view(tracker.apply(event))
+        views.settled(tracker.apply(event))
     state = None
     for event in other.events:
         state = tracker.apply(event)
-    assert views.view(state) == step_view(state)
+    assert views.settled(state) == step_view(state)
 
 
 def test_each_settled_step_is_built_once(monkeypatch) -> None:
@@ -57,7 +84,6 @@ def test_each_settled_step_is_built_once(monkeypatch) -> None:
     run = ScriptedRun().play(*calls, end=False)
     tracker, views = TrajectoryTracker(), StepViews()
     for event in run.events:
-        views.view(tracker.apply(event))
-    # Each step once when it settles, plus the unsettled newest one or two on each view.
-    assert len(built) <= 400 + 2 * len(run.events)
-    assert len(built) < 3 * len(run.events)
+        views.settled(tracker.apply(event))
+    # Each step once, when it settles.
+    assert len(built) == 399

@@ -9,13 +9,14 @@ from services.judge.kinds_actions import FailedAction
 from services.judge.kinds_guidance import AnnotatorFlagged
 from services.judge.rules import Verdict
 from services.judge.ruleset import Ruleset
-from services.judge.steps import step_view_of_events
+from services.judge.steps import StepViews
 from services.judge.verdicts import (
     judge_action,
     judge_trajectory,
     ready_positions,
     verdict_event_id,
 )
+from services.trajectory import fold
 from tests.judge.conftest import Call, Say, ScriptedRun
 
 pytestmark = pytest.mark.timeout(30)
@@ -78,15 +79,15 @@ def test_guidance_belongs_to_the_action_it_arrived_after() -> None:
 def test_an_action_is_ready_once_its_window_is_in_the_log() -> None:
     run = ScriptedRun().play(LS, LS, LS, LS, end=False)
     # The newest action has no proposed successor, so its guidance may still arrive.
-    assert ready_positions(run.view, lookahead=0) == (0, 1, 2)
-    assert ready_positions(run.view, lookahead=2) == (0,)
-    assert ready_positions(run.view, lookahead=5) == ()
+    assert tuple(ready_positions(run.settled, lookahead=0)) == (0, 1, 2)
+    assert tuple(ready_positions(run.settled, lookahead=2)) == (0,)
+    assert tuple(ready_positions(run.settled, lookahead=5)) == ()
     # A replay missing an observation: nothing from that step on is ready.
     missing = [
         e
         for e in run.events
         if e.observation_recorded.step_index != 1 or not e.HasField("observation_recorded")
     ]
-    assert ready_positions(step_view_of_events(missing), lookahead=0) == (0,)
+    assert tuple(ready_positions(StepViews().settled(fold(missing)), lookahead=0)) == (0,)
     run.event(pb.TrajectoryEnded(reason=pb.END_REASON_FINISHED))
-    assert ready_positions(run.view, lookahead=5) == (0, 1, 2, 3)
+    assert tuple(ready_positions(run.settled, lookahead=5)) == (0, 1, 2, 3)
