@@ -12,7 +12,8 @@ points at the service whose cost grows. Prints JSON lines.
 
     python -m bench.horizon [--steps 4000]
 
-A full run takes about 13 minutes on two shared cores; `--steps 1000` about one.
+`--steps 1000` takes about a minute on two shared cores; a full run took 35 minutes, most
+of it the embedded broker's fetches (docs/architecture.md, "Tansu, the embedded broker").
 """
 
 from __future__ import annotations

@@ -61,6 +61,10 @@ class Subscription:
     # Once quiet, poll at the standby wait instead of the idle one while a trajectory it has
     # read runs: for consumers on the path of guidance into the next prompt (fetch_wait.py).
     standby: bool = False
+    # The fetch wait while messages flow; None takes the bus's (a few ms). A consumer off the
+    # path of a step may wait longer and take several batches per fetch: Tansu's cost for a
+    # fetch that returns data grows with the partition's history (docs/architecture.md).
+    fetch_wait_ms: int | None = None
 
 
 class BusNotStarted(RuntimeError):

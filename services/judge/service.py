@@ -31,6 +31,10 @@ from services.llm.backend_pool import BackendPool
 
 log = structlog.get_logger(__name__)
 
+# No step waits for a verdict, so the judge takes what arrived within this per fetch: each
+# fetch that returns data costs Tansu a pass over the partition's history.
+FETCH_WAIT_MS = 100
+
 
 class JudgeService:
     """Judges the actions of every trajectory in the log under one ruleset."""
@@ -58,7 +62,13 @@ class JudgeService:
     async def start(self) -> None:
         """Subscribe to the trajectory log under the judge's group."""
         await self._bus.subscribe(
-            Subscription("judge", (TRAJECTORIES.name,), self._group, self.on_delivery)
+            Subscription(
+                "judge",
+                (TRAJECTORIES.name,),
+                self._group,
+                self.on_delivery,
+                fetch_wait_ms=FETCH_WAIT_MS,
+            )
         )
         log.info("judging", ruleset=self.ruleset.version, lookahead=self.ruleset.lookahead)
         # Each verdict counts from zero, so rate() sees this ruleset's first verdicts too.

@@ -45,3 +45,16 @@ async def test_a_bus_registers_one_subscriber_per_subscription_before_it_starts(
 
     assert sorted(s.group_id for s in bus.broker.subscribers) == ["judge", "trainer"]
     assert not bus.healthy
+
+
+@pytest.mark.parametrize(("fetch_wait_ms", "expected"), [(None, 5), (100, 100)])
+def test_a_subscription_may_fetch_at_its_own_wait_while_messages_flow(
+    fetch_wait_ms: int | None, expected: int
+) -> None:
+    subscription = Subscription(
+        "judge", (TRAJECTORIES.name,), "apollo-judge", ignore, fetch_wait_ms=fetch_wait_ms
+    )
+
+    subscriber = declare_subscriber(KafkaBroker("127.0.0.1:1"), subscription, KafkaTuning())
+
+    assert subscriber._connection_args["fetch_max_wait_ms"] == expected

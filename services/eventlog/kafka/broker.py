@@ -122,8 +122,9 @@ def declare_subscriber(
 ) -> DefaultSubscriber:
     """Register `subscription` on `broker`: its group, offset reset and acknowledgement stated,
     its fetch wait paced by its traffic (and, standing by, the trajectories it sees running)."""
+    active_wait_ms = subscription.fetch_wait_ms or tuning.fetch_max_wait_ms
     paced = PacedFetchWait.for_wait(
-        tuning.fetch_max_wait_ms, lambda: subscriber.consumer, tuning.pacing, subscription.standby
+        active_wait_ms, lambda: subscriber.consumer, tuning.pacing, subscription.standby
     )
 
     async def paced_decode(message: StreamMessage[Any]) -> Delivery:
@@ -137,7 +138,7 @@ def declare_subscriber(
         group_id=subscription.group,
         auto_offset_reset="earliest" if subscription.from_beginning else "latest",
         ack_policy=_ACK_POLICIES[subscription.ack],
-        fetch_max_wait_ms=tuning.fetch_max_wait_ms,
+        fetch_max_wait_ms=active_wait_ms,
         max_partition_fetch_bytes=tuning.max_partition_fetch_bytes,
         session_timeout_ms=tuning.session_timeout_ms,
         heartbeat_interval_ms=tuning.heartbeat_interval_ms,
