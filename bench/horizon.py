@@ -31,6 +31,7 @@ from bench._stack import embedded_stack
 from services.cli.stack.state import StackState
 from services.eventlog.bus import Delivery, KafkaBus, Subscription
 from services.eventlog.events import new_event_id
+from services.eventlog.subscription import BATCHED_FETCH_WAIT_MS
 from services.eventlog.topics import TRAJECTORIES
 from services.runtime.observability import configure_logging
 from services.tasks.packs import TaskCatalog
@@ -110,8 +111,14 @@ async def run(state: StackState, steps: int) -> tuple[Progress, float, float]:
     progress = Progress(start.trajectory_id, pids, {1, tenth, steps - tenth, memory_step})
     async with KafkaBus(state.broker_address, "bench-horizon") as bus:
         group = f"bench.{new_event_id()}"
+        # It reads the proposals' own times, so like the judge it can take several per fetch.
         watch = Subscription(
-            "bench", (TRAJECTORIES.name,), group, progress.on_delivery, from_beginning=False
+            "bench",
+            (TRAJECTORIES.name,),
+            group,
+            progress.on_delivery,
+            from_beginning=False,
+            fetch_wait_ms=BATCHED_FETCH_WAIT_MS,
         )
         await bus.subscribe(watch)
         began = time.perf_counter()

@@ -46,6 +46,13 @@ class Delivery:
 Handler = Callable[[Delivery], Awaitable[None]]
 
 
+# The fetch wait of a consumer that no step waits on (the judge), or only a step that waits
+# on a model anyway (the summarizer): each of its fetches takes what arrived within it, and
+# each fetch that returns data costs Tansu a pass over the partition's history
+# (docs/architecture.md), so fewer fetches keep a long trajectory's steps cheaper.
+BATCHED_FETCH_WAIT_MS = 100
+
+
 @dataclass(frozen=True)
 class Subscription:
     """A handler, the topics it reads and the consumer group it reads them as."""
@@ -61,9 +68,8 @@ class Subscription:
     # Once quiet, poll at the standby wait instead of the idle one while a trajectory it has
     # read runs: for consumers on the path of guidance into the next prompt (fetch_wait.py).
     standby: bool = False
-    # The fetch wait while messages flow; None takes the bus's (a few ms). A consumer off the
-    # path of a step may wait longer and take several batches per fetch: Tansu's cost for a
-    # fetch that returns data grows with the partition's history (docs/architecture.md).
+    # The fetch wait while messages flow; None takes the bus's (a few ms). A consumer that no
+    # step waits on may take BATCHED_FETCH_WAIT_MS.
     fetch_wait_ms: int | None = None
 
 

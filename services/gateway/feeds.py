@@ -14,7 +14,13 @@ from apollo.v1 import events_pb2 as pb
 from services.eventlog.codec import RejectedMessage, decode
 from services.eventlog.kafka.readers import KafkaReader
 from services.eventlog.positioned import StartAt, reading
-from services.eventlog.subscription import AckPolicy, Bus, Delivery, Subscription
+from services.eventlog.subscription import (
+    BATCHED_FETCH_WAIT_MS,
+    AckPolicy,
+    Bus,
+    Delivery,
+    Subscription,
+)
 from services.eventlog.topics import TRAJECTORIES, VERDICTS
 
 OnEvent = Callable[[pb.Event], Awaitable[None]]
@@ -42,7 +48,12 @@ class KafkaLogFeed:
 
     async def run(self, on_event: OnEvent) -> None:
         """Follow the log from its current end; set `ready` once positioned."""
-        reader = KafkaReader(self._bootstrap, client_id="apollo-gateway-live", fetch_max_wait_ms=20)
+        # People watch this feed, and no step waits on it.
+        reader = KafkaReader(
+            self._bootstrap,
+            client_id="apollo-gateway-live",
+            fetch_max_wait_ms=BATCHED_FETCH_WAIT_MS,
+        )
         async with reading(reader, list(LIVE_TOPICS), otherwise=StartAt.END):
             self.ready.set()
             while True:

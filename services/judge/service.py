@@ -14,7 +14,7 @@ import time
 import structlog
 
 from apollo.v1 import events_pb2 as pb
-from services.eventlog.subscription import Bus, Delivery, Subscription
+from services.eventlog.subscription import BATCHED_FETCH_WAIT_MS, Bus, Delivery, Subscription
 from services.eventlog.topics import TRAJECTORIES
 from services.judge import metrics
 from services.judge.following import DueVerdict, FollowedTrajectories
@@ -30,10 +30,6 @@ from services.judge.verdict_events import verdict_event
 from services.llm.backend_pool import BackendPool
 
 log = structlog.get_logger(__name__)
-
-# No step waits for a verdict, so the judge takes what arrived within this per fetch: each
-# fetch that returns data costs Tansu a pass over the partition's history.
-FETCH_WAIT_MS = 100
 
 
 class JudgeService:
@@ -67,7 +63,7 @@ class JudgeService:
                 (TRAJECTORIES.name,),
                 self._group,
                 self.on_delivery,
-                fetch_wait_ms=FETCH_WAIT_MS,
+                fetch_wait_ms=BATCHED_FETCH_WAIT_MS,
             )
         )
         log.info("judging", ruleset=self.ruleset.version, lookahead=self.ruleset.lookahead)

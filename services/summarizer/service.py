@@ -13,7 +13,7 @@ import structlog
 
 from apollo.v1 import events_pb2 as pb
 from services.eventlog.events import new_event, new_event_id
-from services.eventlog.subscription import Bus, Delivery, Subscription
+from services.eventlog.subscription import BATCHED_FETCH_WAIT_MS, Bus, Delivery, Subscription
 from services.eventlog.topics import TRAJECTORIES
 from services.llm import backend_from_spec
 from services.llm.backend_pool import BackendFactory, BackendPool, spec_string
@@ -50,7 +50,13 @@ class SummarizerService:
     async def start(self) -> None:
         """Subscribe from the beginning of the log under this process's own group."""
         await self._bus.subscribe(
-            Subscription("summarizer", (TRAJECTORIES.name,), self.group, self.on_delivery)
+            Subscription(
+                "summarizer",
+                (TRAJECTORIES.name,),
+                self.group,
+                self.on_delivery,
+                fetch_wait_ms=BATCHED_FETCH_WAIT_MS,
+            )
         )
 
     async def stop(self) -> None:
