@@ -20,7 +20,9 @@ class Sample:
 
     peak_rss_mib: float  # VmHWM of the tree's root: the most it ever held
     rss_mib: float  # VmRSS of the root now
-    cpu_s: float  # user + system time of the whole tree (Postgres works in its backends)
+    # User + system time of the whole tree (Postgres works in its backends), with what its
+    # members reaped from short-lived children (the sandbox's tool runs).
+    cpu_s: float
 
 
 def stack_processes(state: StackState) -> dict[str, int]:
@@ -92,9 +94,10 @@ def _cpu_s(pid: int) -> float:
     stat = _read(pid, "stat").decode()
     # The command name may hold spaces: the fields after it start at the last ")".
     after = stat.rsplit(")", 1)[-1].split()
-    if len(after) < 13:
+    if len(after) < 15:
         return 0.0
-    return (int(after[11]) + int(after[12])) / _TICKS_PER_S
+    # utime, stime, cutime, cstime
+    return sum(int(ticks) for ticks in after[11:15]) / _TICKS_PER_S
 
 
 def _mib(value: str) -> float:

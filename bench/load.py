@@ -6,11 +6,12 @@ their `occurred_at`) are the baseline. Then 50 run at once while 20 watchers hol
 gateway's live stream of them open and the archive is re-judged, again and again, under
 fresh rulesets. The p99 step latency under load is compared with the baseline's; every
 error (a trajectory that did not end by its step budget, a watcher's failed stream, a
-failed re-judging) is counted. Prints JSON lines.
+failed re-judging) is counted. Each phase also reports the CPU it took: the stack's processes
+per step, and how busy the machine's cores were (the stack and this process, which runs the
+watchers and the re-judging), since on a small machine the load is bound by CPU, not by
+waits. Prints one JSON line.
 
-Not yet run end to end, so `make bench` leaves it out (its name starts with "_").
-
-    python -m bench._load [--trajectories 50] [--steps 40] [--watchers 20]
+    python -m bench.load [--trajectories 50] [--steps 40] [--watchers 20]
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import statistics
+import time
+from dataclasses import dataclass
 
 import httpx
 
 from apollo.v1 import events_pb2 as pb
+from bench._processes import sample_all, stack_processes
 from bench._report import ratio_line
 from bench._stack import embedded_stack
 from bench.guidance_latency import watch
@@ -42,6 +47,7 @@ from services.runtime.observability import configure_logging
 TARGET_P99_RATIO = 2.0
 # Each phase ends within this, finished or not (an unfinished trajectory is an error).
 PHASE_LIMIT_S = 600
+CORES = os.cpu_count() or 1
 
 
 class Steps:
@@ -75,22 +81,63 @@ class Steps:
             if step - 1 in at
         ]
 
+    def step_count(self) -> int:
+        """Proposals seen, over all trajectories."""
+        return sum(len(at) for at in self.proposed_at.values())
+
     def errors(self) -> int:
         """Trajectories that did not end, or ended otherwise than by their step budget."""
         return sum(self.end_reasons.get(tid) != pb.END_REASON_STEP_BUDGET for tid in self._expected)
 
 
-async def run_phase(bus: KafkaBus, starts: list[pb.Event]) -> Steps:
-    """Start the trajectories at once and follow them to their ends."""
+@dataclass(frozen=True)
+class PhaseCpu:
+    """What one phase cost the machine."""
+
+    ms_per_step: dict[str, float]  # each stack process's CPU over the steps the phase ran
+    cores_busy: float  # stack and bench CPU over the phase's wall time, as a share of all cores
+
+    def fields(self, phase: str) -> dict[str, object]:
+        """The report's fields for this phase."""
+        return {
+            f"{phase}_stack_cpu_ms_per_step": round(sum(self.ms_per_step.values()), 1),
+            f"{phase}_cpu_ms_per_step": {n: round(ms, 1) for n, ms in self.ms_per_step.items()},
+            f"{phase}_cores_busy": round(self.cores_busy, 3),
+        }
+
+
+class CpuMeter:
+    """Reads the CPU the stack and this process spend from its creation on."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+        self._before = self._cpu_s()
+        self._own_s, self._wall_s = time.process_time(), time.monotonic()
+
+    def _cpu_s(self) -> dict[str, float]:
+        return {name: sample.cpu_s for name, sample in sample_all(self._pids).items()}
+
+    def read(self, steps: int) -> PhaseCpu:
+        """The phase's figures so far, over the `steps` it ran."""
+        spent = {name: s - self._before[name] for name, s in self._cpu_s().items()}
+        own_s = time.process_time() - self._own_s
+        wall_s = time.monotonic() - self._wall_s
+        busy = (sum(spent.values()) + own_s) / (wall_s * CORES)
+        return PhaseCpu({name: 1000 * s / max(1, steps) for name, s in spent.items()}, busy)
+
+
+async def run_phase(bus: KafkaBus, starts: list[pb.Event], pids: dict[str, int]):
+    """Start the trajectories at once and follow them to their ends; the steps and their CPU."""
     steps = Steps({start.trajectory_id for start in starts})
     group = f"bench.{new_event_id()}"
     await bus.subscribe(
         Subscription("load", (TRAJECTORIES.name,), group, steps.on_delivery, from_beginning=False)
     )
+    meter = CpuMeter(pids)
     await bus.publish_many(starts)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(steps.all_ended.wait(), PHASE_LIMIT_S)
-    return steps
+    return steps, meter.read(steps.step_count())
 
 
 async def rejudge_until(dsn: str, stop: asyncio.Event) -> tuple[int, int]:
@@ -110,7 +157,9 @@ async def rejudge_until(dsn: str, stop: asyncio.Event) -> tuple[int, int]:
     return runs, failures
 
 
-async def loaded_phase(state: StackState, bus: KafkaBus, starts: list[pb.Event], watchers: int):
+async def loaded_phase(
+    state: StackState, bus: KafkaBus, starts: list[pb.Event], watchers: int, pids: dict[str, int]
+):
     """The phase under load: the trajectories, the watchers and the re-judging together."""
     token = await add_account(state.postgres_dsn, None, Role.ANNOTATOR)
     headers = {"Authorization": f"Bearer {token}"}
@@ -128,7 +177,7 @@ async def loaded_phase(state: StackState, bus: KafkaBus, starts: list[pb.Event],
         ]
         judging = asyncio.create_task(rejudge_until(state.postgres_dsn, stop))
         try:
-            steps = await run_phase(bus, starts)
+            steps, cpu = await run_phase(bus, starts, pids)
         finally:
             stop.set()
             runs, failures = await judging
@@ -138,17 +187,18 @@ async def loaded_phase(state: StackState, bus: KafkaBus, starts: list[pb.Event],
     watcher_errors = sum(
         not isinstance(outcome, asyncio.CancelledError) for outcome in outcomes
     ) + sum(count == 0 for count in received)
-    return steps, runs, failures, watcher_errors
+    return steps, cpu, runs, failures, watcher_errors
 
 
 async def measure(trajectories: int, steps: int, watchers: int) -> dict:
     """Both phases on one stack; the result line."""
     with embedded_stack() as state:
+        pids = stack_processes(state)
         async with KafkaBus(state.broker_address, "bench-load") as bus:
-            alone = await run_phase(bus, [long_start(steps)])
+            alone, alone_cpu = await run_phase(bus, [long_start(steps)], pids)
             starts = [long_start(steps) for _ in range(trajectories)]
-            loaded, runs, failures, watcher_errors = await loaded_phase(
-                state, bus, starts, watchers
+            loaded, loaded_cpu, runs, failures, watcher_errors = await loaded_phase(
+                state, bus, starts, watchers, pids
             )
     value = statistics.quantiles(loaded.latencies_ms(), n=100)[98]
     baseline = statistics.quantiles(alone.latencies_ms(), n=100)[98]
@@ -163,6 +213,9 @@ async def measure(trajectories: int, steps: int, watchers: int) -> dict:
         trajectories=trajectories,
         steps_each=steps,
         watchers=watchers,
+        cores=CORES,
+        **alone_cpu.fields("alone"),
+        **loaded_cpu.fields("loaded"),
         rejudge_runs=runs,
         errors=loaded.errors() + alone.errors() + failures + watcher_errors,
         trajectory_errors=loaded.errors() + alone.errors(),
