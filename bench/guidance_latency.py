@@ -11,7 +11,8 @@ prompt with the `<real_user>` message and proposed. The latency runs from just b
 POST to that event's `occurred_at` (one clock: everything runs on this machine). Each
 percentile line also splits the path by the `occurred_at` of the events on it, each hop's
 own percentile: `gateway` (POST → GuidanceSubmitted), `sandbox` (→ the ObservationRecorded of
-the woken sleep) and `policy` (→ the proposal).
+the woken sleep) and `policy` (→ the proposal); `answered_ms` is the POST's own time, until
+its 2xx, which the gateway sends once the recorder has archived the guidance.
 
 The baseline, measured on the same broker just before the watchers connect (so that
 this process's own load of 100 streams does not slow it), is the bus alone: three
@@ -82,6 +83,7 @@ class Sample:
 
     total_ms: float
     hops_ms: dict[str, float]
+    answered_ms: float  # the POST until its answer
 
 
 class Arrivals:
@@ -181,6 +183,7 @@ async def guidance_latency(
         json={"text": f"Guidance {index}: check the duplicates first.", "kind": "advice"},
     )
     response.raise_for_status()
+    answered_ms = (time.time() - submitted_at) * 1000
     guidance_id = response.json()["event_id"]
     try:
         proposal = await asyncio.wait_for(arrivals.proposal(guidance_id), SAMPLE_TIMEOUT_S)
@@ -197,7 +200,7 @@ async def guidance_latency(
         hop: (end - start) * 1000
         for hop, start, end in zip(HOPS, moments, moments[1:], strict=False)
     }
-    return Sample((moments[-1] - submitted_at) * 1000, hops)
+    return Sample((moments[-1] - submitted_at) * 1000, hops, answered_ms)
 
 
 async def measure(state: StackState) -> tuple[list[Sample | None], list[float], list[int]]:
@@ -251,10 +254,12 @@ def report(latencies: list[Sample | None], baselines: list[float], received: lis
         hop: statistics.quantiles([sample.hops_ms[hop] for sample in delivered], n=100)
         for hop in HOPS
     }
+    answered_cuts = statistics.quantiles([sample.answered_ms for sample in delivered], n=100)
     lines = percentile_lines("guidance_latency", totals, baselines)
     for line, (_, index) in zip(lines, PERCENTILES, strict=True):
         line.update(
             hops_ms={hop: round(cuts[index], 3) for hop, cuts in hop_cuts.items()},
+            answered_ms=round(answered_cuts[index], 3),
             samples=len(delivered),
             undelivered=len(latencies) - len(delivered),
             watchers=WATCHERS,

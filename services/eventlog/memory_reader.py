@@ -7,6 +7,7 @@ import contextlib
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 
+from apollo.v1 import events_pb2 as pb
 from services.eventlog.positioned import (
     Fetched,
     LogMessage,
@@ -98,6 +99,9 @@ class InMemoryReader:
             messages.extend(taken)
             self._positions[(topic, index)] = position + len(taken)
         return Fetched(messages, self._ends())
+
+    def saw(self, event: pb.Event) -> None:
+        """Nothing to pace: a fetch here waits on the log itself."""
 
     async def stop(self) -> None:
         """Forget the positions."""

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from apollo.v1 import events_pb2 as pb
+
 # (topic, partition)
 Partition = tuple[str, int]
 
@@ -80,6 +82,10 @@ class PositionedReader(Protocol):
 
     async def fetch(self, max_records: int, timeout_ms: int) -> Fetched:
         """Up to `max_records` new messages, waiting at most `timeout_ms` for the first."""
+
+    def saw(self, event: pb.Event) -> None:
+        """An event the caller decoded from a fetch: a standby reader keeps its faster pace
+        once quiet while a trajectory it has seen is running."""
 
     async def stop(self) -> None:
         """Release the partitions and the connection."""

@@ -27,12 +27,14 @@ MAX_PARTITION_FETCH_BYTES = 16 * 1024 * 1024
 
 
 def kafka_reader(settings: RecorderSettings) -> KafkaReader:
-    """The recorder's reader: polls as often as it archives."""
+    """The recorder's reader: polls as often as it archives, and stands by while a trajectory
+    runs, since the gateway answers a guidance message once it is archived."""
     return KafkaReader(
         settings.kafka,
         client_id=CLIENT_ID,
         fetch_max_wait_ms=settings.recorder_poll_ms,
         max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
+        standby=True,
     )
 
 

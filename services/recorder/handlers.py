@@ -32,8 +32,9 @@ class Batch:
 
 async def record_batch(
     messages: list[LogMessage], archive: EventArchive, publisher: RawPublisher, group: str
-) -> None:
-    """Dead-letter what cannot be decoded, then archive the rest with the offsets after it."""
+) -> Batch:
+    """Dead-letter what cannot be decoded, then archive the rest with the offsets after it;
+    the batch as decoded."""
     started = time.perf_counter()
     batch = sort_batch(messages)
     await dead_letter_rejects(batch, publisher, group)
@@ -41,6 +42,7 @@ async def record_batch(
     metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
     metrics.ARCHIVED.inc(added)
     metrics.DUPLICATES.inc(len(batch.events) - added)
+    return batch
 
 
 def sort_batch(messages: list[LogMessage]) -> Batch:

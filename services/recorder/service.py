@@ -69,7 +69,9 @@ class Recorder:
             timeout_ms=self._settings.recorder_poll_ms,
         )
         if fetched.messages:
-            await record_batch(fetched.messages, self._archive, self._dead_letters, group)
+            batch = await record_batch(fetched.messages, self._archive, self._dead_letters, group)
+            for _, event in batch.events:
+                self._reader.saw(event)
         # The high-water mark comes with each fetch, so lag costs no extra request.
         for (topic, partition), behind in fetched.behind().items():
             metrics.LAG.labels(topic, str(partition)).set(behind)

@@ -15,7 +15,7 @@ from services.eventlog.deadletter import parse_dead_letter
 from services.eventlog.events import new_event
 from services.eventlog.memory_reader import InMemoryLog, InMemoryReader
 from services.eventlog.topics import DEADLETTER, TRAJECTORIES, VERDICTS, key_for, topic_for
-from services.recorder.app import run
+from services.recorder.app import kafka_reader, run
 from services.recorder.settings import RECORDER_GROUP, RecorderSettings
 
 pytestmark = pytest.mark.timeout(10)
@@ -43,12 +43,26 @@ async def until(condition: Callable[[], Awaitable[bool]]) -> None:
             await asyncio.sleep(0.005)
 
 
+class WatchedReader(InMemoryReader):
+    """Notes the events the recorder says it saw (what paces a standby Kafka reader)."""
+
+    def __init__(self, log: InMemoryLog) -> None:
+        super().__init__(log)
+        self.seen: list[str] = []
+
+    def saw(self, event: pb.Event) -> None:
+        self.seen.append(event.event_id)
+
+
 @contextlib.asynccontextmanager
-async def recording(log: InMemoryLog, archive: InMemoryArchive) -> AsyncIterator[None]:
+async def recording(
+    log: InMemoryLog, archive: InMemoryArchive, reader: InMemoryReader | None = None
+) -> AsyncIterator[None]:
     """The recorder, wired by its composition root with the in-memory fakes."""
     stop = asyncio.Event()
+    reader = reader or InMemoryReader(log)
     task = asyncio.create_task(
-        run(SETTINGS, stop, archive=archive, reader=InMemoryReader(log), dead_letters=log)
+        run(SETTINGS, stop, archive=archive, reader=reader, dead_letters=log)
     )
     try:
         yield
@@ -82,6 +96,19 @@ async def test_archives_each_event_of_every_topic_once() -> None:
         (TRAJECTORIES.name, 0): 6,
         (VERDICTS.name, 0): 1,
     }
+
+
+async def test_the_recorder_stands_by_on_what_it_archives() -> None:
+    """The gateway answers guidance once it is archived, so the recorder stands by while a
+    trajectory runs, paced by every event it decodes."""
+    log, archive = InMemoryLog(), InMemoryArchive()
+    events = [started("u-1"), judged("u-1")]
+    await publish(log, *events)
+    reader = WatchedReader(log)
+    async with recording(log, archive, reader):
+        await until(archived_count(archive, len(events)))
+    assert reader.seen == [event.event_id for event in events]
+    assert kafka_reader(SETTINGS).standby
 
 
 async def test_a_redelivered_event_is_archived_once() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from apollo.v1 import events_pb2 as pb
 from services.eventlog.kafka.fetch_wait import PacedFetchWait
 from services.eventlog.positioned import (
     Fetched,
@@ -41,6 +42,8 @@ class KafkaReader:
         # A dead letter carries the raw message, which may itself be over 1 MiB.
         max_partition_fetch_bytes: int = 8 * 1024 * 1024,
         ready_timeout_s: float = 30.0,
+        # Stand by once quiet while a trajectory runs (see `saw`), like a standby subscriber.
+        standby: bool = False,
     ) -> None:
         self._bootstrap = bootstrap
         self._client_id = client_id
@@ -49,7 +52,9 @@ class KafkaReader:
         self._ready_timeout_s = ready_timeout_s
         self._consumer: AIOKafkaConsumer | None = None
         self._assigned: list[TopicPartition] = []
-        self._paced = PacedFetchWait.for_wait(fetch_max_wait_ms, lambda: self._consumer)
+        self._paced = PacedFetchWait.for_wait(
+            fetch_max_wait_ms, lambda: self._consumer, standby=standby
+        )
 
     async def start(
         self,
@@ -94,6 +99,16 @@ class KafkaReader:
             if (mark := self._consumer.highwater(tp)) is not None:
                 highwater[(tp.topic, tp.partition)] = mark
         return Fetched(messages, highwater)
+
+    @property
+    def standby(self) -> bool:
+        """Whether it stands by once quiet while a trajectory it saw runs."""
+        return self._paced.running is not None
+
+    def saw(self, event: pb.Event) -> None:
+        """An event the caller decoded from a fetch: whether it runs or ends a trajectory
+        sets a standby reader's pace once quiet."""
+        self._paced.saw(event)
 
     async def stop(self) -> None:
         """Release the partitions and the connection."""
