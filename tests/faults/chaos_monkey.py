@@ -65,8 +65,7 @@ class ChaosMonkey:
         started = self.started = time.monotonic()
         for kind in self.plan():
             await asyncio.sleep(rng.uniform(0, 2 * self.mean_pause_s) + self.budget_wait(kind))
-            pid = self.pid_of(kind)
-            os.kill(pid, signal.SIGKILL)
+            pid = await self.kill_live(kind)
             killed_at = time.monotonic()
             print(f"chaos: {killed_at - started:.1f} s: killed {kind} (pid {pid})", flush=True)
             restarted = functools.partial(self.replaced, kind, pid)
@@ -74,6 +73,22 @@ class ChaosMonkey:
             self.done[kind] += 1
             self.log.append((killed_at - started, kind, pid, time.monotonic() - killed_at))
         await self.wait_until(lambda: all(self.healthy(kind) for kind in self.kinds), "healthy")
+
+    async def kill_live(self, kind: str) -> int:
+        """SIGKILL the process that runs `kind` now; return its pid. One that is gone before the
+        signal (a service the supervisor stopped to restart the broker or Postgres with, and
+        has not started again yet) is waited for: its replacement is killed."""
+        deadline = time.monotonic() + RECOVERY_TIMEOUT_S
+        while True:
+            await self.wait_until(functools.partial(self.replaced, kind, 0), f"{kind} running")
+            pid = self.pid_of(kind)
+            try:
+                os.kill(pid, signal.SIGKILL)
+                return pid
+            except ProcessLookupError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"no live {kind} to kill") from None
+                await asyncio.sleep(POLL_S)
 
     def budget_wait(self, kind: str) -> float:
         """Seconds until killing `kind` again stays within the supervisor's restart budget."""
