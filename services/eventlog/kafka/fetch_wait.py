@@ -35,7 +35,7 @@ class FetchPacingSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="APOLLO_BUS_", extra="ignore")
 
     idle_fetch_wait_ms: int = Field(
-        1000,
+        300,
         ge=1,
         description="fetch wait of a consumer that has read nothing for quiet_after_s and "
         "knows of no running trajectory; a consumer configured with a longer wait keeps its own",
