@@ -200,6 +200,7 @@ async def measure(trajectories: int, steps: int, watchers: int) -> dict:
             loaded, loaded_cpu, runs, failures, watcher_errors = await loaded_phase(
                 state, bus, starts, watchers, pids
             )
+    trajectory_errors = loaded.errors() + alone.errors()
     value = statistics.quantiles(loaded.latencies_ms(), n=100)[98]
     baseline = statistics.quantiles(alone.latencies_ms(), n=100)[98]
     return ratio_line(
@@ -217,8 +218,8 @@ async def measure(trajectories: int, steps: int, watchers: int) -> dict:
         **alone_cpu.fields("alone"),
         **loaded_cpu.fields("loaded"),
         rejudge_runs=runs,
-        errors=loaded.errors() + alone.errors() + failures + watcher_errors,
-        trajectory_errors=loaded.errors() + alone.errors(),
+        errors=trajectory_errors + failures + watcher_errors,
+        trajectory_errors=trajectory_errors,
         rejudge_failures=failures,
         watcher_errors=watcher_errors,
     )
