@@ -20,10 +20,11 @@ import psutil
 
 from bench.guidance_latency import embedded_stack
 from services.cli.stack.state import StackState
+from services.eventlog.kafka.fetch_wait import FetchPacingSettings
 
 WINDOW_S = 60.0
-# Long enough for startup work to end and every consumer to fall back to its idle pace.
-SETTLE_S = 15.0
+# Long enough for startup work to end and every consumer to fall back to its dormant pace.
+SETTLE_S = FetchPacingSettings().dormant_after_s + 15.0
 TARGET_PERCENT = 5.0
 PROMETHEUS = "prometheus"
 # Processes the stack starts besides its services, known by their command line.

@@ -40,6 +40,7 @@ def test_a_model_that_does_not_learn_fails_the_check_after_the_whole_path_ran() 
                 home, "experiment", "train-check", "--base-model", str(model), "--lr", "1e-7",
                 *task_options, "--json", check=False, timeout=840,
             )  # fmt: skip
+            assert result.stdout.strip(), f"rc {result.returncode}, no output:\n{result.stderr}"
             outcome = json.loads(result.stdout.splitlines()[-1])
             lineage = json.loads(apollo(home, "lineage", outcome["checkpoint_id"], "--json").stdout)
         finally:

@@ -8,7 +8,10 @@ step of a trajectory is a hop away), so it keeps the short wait while messages f
 for `quiet_after_s` after the last one. Then it falls back to `standby_wait_ms` while a
 trajectory it has read is still running, if it is a standby consumer (one on the path of
 guidance into the next prompt: an agent sleeping or waiting on a long command is quiet, and
-guidance may arrive at any moment), and to `idle_wait_ms` once none is.
+guidance may arrive at any moment), and to `idle_wait_ms` once none is. A consumer that
+has read nothing for `dormant_after_s` and knows of no running trajectory polls at
+`dormant_wait_ms`: a stack left idle for hours costs little, while the gaps inside a job
+(a model thinking, a training run between two trajectories) keep the idle wait.
 """
 
 from __future__ import annotations
@@ -46,11 +49,23 @@ class FetchPacingSettings(BaseSettings):
         description="fetch wait of a quiet standby consumer (the sandbox's and the policy's, "
         "on the path of guidance) while a trajectory it has read is running",
     )
+    dormant_fetch_wait_ms: int = Field(
+        1000,
+        ge=1,
+        description="fetch wait of a consumer that has read nothing for dormant_after_s and "
+        "knows of no running trajectory; a consumer configured with a longer wait keeps its own",
+    )
     quiet_after_s: float = Field(
         2.0,
         ge=0,
         description="seconds without a message after which a consumer polls at the standby "
         "or idle wait",
+    )
+    dormant_after_s: float = Field(
+        30.0,
+        ge=0,
+        description="seconds without a message after which a consumer that knows of no "
+        "running trajectory polls at the dormant wait",
     )
     running_silence_s: float = Field(
         3600.0,
@@ -68,6 +83,8 @@ class FetchPacing:
     standby_wait_ms: int
     idle_wait_ms: int
     quiet_after_s: float
+    dormant_wait_ms: int
+    dormant_after_s: float
     last_activity: float = -math.inf
 
     def note_activity(self, now: float) -> None:
@@ -76,15 +93,35 @@ class FetchPacing:
 
     def wait_ms(self, now: float, running: bool) -> int:
         """The short wait within `quiet_after_s` of activity; after it, the standby wait
-        while a trajectory is `running`, else the idle wait."""
-        if now - self.last_activity < self.quiet_after_s:
+        while a trajectory is `running`, else the idle wait, and the dormant wait once
+        `dormant_after_s` have passed."""
+        quiet_for = now - self.last_activity
+        if quiet_for < self.quiet_after_s:
             return self.active_wait_ms
-        return max(self.active_wait_ms, self.standby_wait_ms if running else self.idle_wait_ms)
+        if running:
+            wait = self.standby_wait_ms
+        elif quiet_for < self.dormant_after_s:
+            wait = self.idle_wait_ms
+        else:
+            wait = self.dormant_wait_ms
+        return max(self.active_wait_ms, wait)
 
     def quiet_in_s(self, now: float) -> float | None:
-        """Seconds until the wait falls back to idle; None when it already has."""
-        remaining = self.last_activity + self.quiet_after_s - now
-        return remaining if remaining > 0 else None
+        """Seconds until the wait falls back from the short one; None when it already has."""
+        return _until(self.last_activity + self.quiet_after_s, now)
+
+    def change_in_s(self, now: float, running: bool) -> float | None:
+        """Seconds until the wait changes with no message and no change in `running`; None
+        when it never does."""
+        quiet = self.quiet_in_s(now)
+        if quiet is not None or running:
+            return quiet
+        return _until(self.last_activity + self.dormant_after_s, now)
+
+
+def _until(deadline: float, now: float) -> float | None:
+    remaining = deadline - now
+    return remaining if remaining > 0 else None
 
 
 @dataclass
@@ -161,6 +198,8 @@ class PacedFetchWait:
             chosen.standby_fetch_wait_ms if standby else chosen.idle_fetch_wait_ms,
             chosen.idle_fetch_wait_ms,
             chosen.quiet_after_s,
+            chosen.dormant_fetch_wait_ms,
+            chosen.dormant_after_s,
         )
         running = RunningTrajectories(chosen.running_silence_s) if standby else None
         return cls(pacing, running, consumer)
@@ -183,9 +222,11 @@ class PacedFetchWait:
             self.running.note(event, self.clock())
 
     def _schedule(self, now: float) -> None:
-        # The next change: the end of the quiet period, else the last running one's silence.
-        delay = self.pacing.quiet_in_s(now)
-        if delay is None and self.running is not None:
+        # The next change: the end of the quiet period, else the last running one's silence,
+        # else the fall to the dormant wait.
+        running = self._running(now)
+        delay = self.pacing.change_in_s(now, running)
+        if delay is None and running and self.running is not None:
             delay = self.running.silent_in_s(now)
         if delay is not None:
             self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
@@ -202,5 +243,7 @@ class PacedFetchWait:
         # Set each time, not only on change: a restarted consumer starts at its own wait.
         consumer = self.consumer()
         if consumer is not None:
-            running = self.running is not None and self.running.any(now)
-            set_fetch_wait(consumer, self.pacing.wait_ms(now, running))
+            set_fetch_wait(consumer, self.pacing.wait_ms(now, self._running(now)))
+
+    def _running(self, now: float) -> bool:
+        return self.running is not None and self.running.any(now)
