@@ -18,7 +18,7 @@ async def on_trajectory_event(policy: PolicyService, event: pb.Event) -> None:
     state = policy.tracker.follow(event)
     if state is None:
         policy.let_go(event.trajectory_id)
-    elif policy.settings.owns(state.trajectory_id):
+    elif policy.settings.shard.owns(state.trajectory_id):
         policy.kick(state.trajectory_id)
     metrics.TRAJECTORIES.set(len(policy.tracker))
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from pydantic import Field, model_validator
 
 from services.runtime.settings import ServiceSettings
+from services.runtime.sharding import Shard
 
 POLICY_GROUP = "apollo-policy"
 
@@ -43,16 +42,10 @@ class PolicySettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _shard_in_range(self) -> PolicySettings:
-        if self.policy_shard_index >= self.policy_shard_count:
-            raise ValueError(
-                f"APOLLO_POLICY_SHARD_INDEX is {self.policy_shard_index} but "
-                f"APOLLO_POLICY_SHARD_COUNT is {self.policy_shard_count}: shards are numbered "
-                f"0 to {self.policy_shard_count - 1}"
-            )
+        _ = self.shard  # building it checks the index against the count
         return self
 
-    def owns(self, trajectory_id: str) -> bool:
-        """Whether this process's shard acts on the trajectory."""
-        digest = hashlib.sha256(trajectory_id.encode()).digest()
-        shard = int.from_bytes(digest[:8], "big") % self.policy_shard_count
-        return shard == self.policy_shard_index
+    @property
+    def shard(self) -> Shard:
+        """The trajectories this process acts on."""
+        return Shard(self.policy_shard_index, self.policy_shard_count, "APOLLO_POLICY_SHARD")

@@ -57,7 +57,9 @@ def build_sandbox(
         settings.sandbox_workspace_root.resolve(),
         limits,
     )
-    return SandboxService(bus, runtimes, ledger, blobs, settings.sandbox_group, history)
+    return SandboxService(
+        bus, runtimes, ledger, blobs, settings.sandbox_group, history, settings.shard
+    )
 
 
 async def main() -> None:

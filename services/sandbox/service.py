@@ -13,6 +13,7 @@ from services.eventlog.bus import Bus, Delivery, Subscription
 from services.eventlog.codec import decode, encode
 from services.eventlog.events import body_kind, new_event
 from services.eventlog.topics import TRAJECTORIES
+from services.runtime.sharding import Shard
 from services.sandbox.actions import RESTARTED_MID_ACTION, SERVICE, error_events, run_action
 from services.sandbox.backend import SandboxUnavailable
 from services.sandbox.handlers import ROUTES
@@ -41,13 +42,15 @@ class SandboxService:
         blobs: BlobStore,
         group: str = SANDBOX_GROUP,
         history: TrajectoryHistory | None = None,
+        shard: Shard | None = None,
     ) -> None:
         self._bus = bus
         self.history = history or NoHistory()
         self.runtimes = runtimes
         self.ledger = ledger
         self._blobs = blobs
-        self._group = group
+        self._shard = shard or Shard()
+        self._group = self._shard.group(group)
         # Work in flight by key (an action's event id): a duplicate of a running action
         # must not republish what that action is about to publish itself.
         self._running: dict[str, asyncio.Task[None]] = {}
@@ -79,8 +82,10 @@ class SandboxService:
         await self.on_event(delivery.event)
 
     async def on_event(self, event: pb.Event) -> None:
-        """Route one trajectory event; returns once an action is durably recorded as started."""
-        await ROUTES.route(self, event)
+        """Route one event of this shard's trajectories; returns once an action is durably
+        recorded as started."""
+        if self._shard.owns(event.trajectory_id):
+            await ROUTES.route(self, event)
 
     async def serves(self, event: pb.Event) -> bool:
         """Whether the trajectory started here (a TrajectoryStarted was handled) and goes on."""
@@ -145,7 +150,7 @@ class SandboxService:
         """Publish what was completed but not sent or lost with a broker; answer interrupted
         actions with an error."""
         await self._republish_unarchived()
-        for record in await self.ledger.unfinished():
+        for record in self._own(await self.ledger.unfinished()):
             if record.state is ActionState.STARTED:
                 INTERRUPTED.inc()
                 try:
@@ -162,7 +167,7 @@ class SandboxService:
     async def _republish_unarchived(self) -> None:
         """Publish again the newest observations the archive lacks: the broker took them when
         it died. Only actions that are archived themselves, so each follows its action."""
-        records = await self.ledger.newest_published(REPUBLISH_WINDOW)
+        records = self._own(await self.ledger.newest_published(REPUBLISH_WINDOW))
         produced = {record.action_id: [decode(raw) for raw in record.events] for record in records}
         ids = [*produced, *(event.event_id for events in produced.values() for event in events)]
         archived = await self.history.archived(ids)
@@ -171,6 +176,10 @@ class SandboxService:
             if action_id in archived and missing:
                 REPUBLISHED.inc(len(missing))
                 await self.publish(missing)
+
+    def _own(self, records: list[ActionRecord]) -> list[ActionRecord]:
+        """The records of this shard's trajectories (the ledger holds every shard's)."""
+        return [record for record in records if self._shard.owns(record.trajectory_id)]
 
     async def publish_recorded(self, record: ActionRecord) -> None:
         """Publish an action's recorded events and note that they went out."""

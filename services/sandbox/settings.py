@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from services.runtime.settings import ServiceSettings
+from services.runtime.sharding import Shard
 
 SANDBOX_GROUP = "apollo-sandbox"
 
@@ -16,7 +17,20 @@ SANDBOX_GROUP = "apollo-sandbox"
 class SandboxSettings(ServiceSettings):
     """Where workspaces live, which backend runs them, and their default limits."""
 
-    sandbox_group: str = Field(default=SANDBOX_GROUP, description="Kafka consumer group")
+    sandbox_group: str = Field(
+        default=SANDBOX_GROUP,
+        description="Kafka consumer group; with several shards, each reads under this name "
+        "with its shard appended",
+    )
+    sandbox_shard_index: int = Field(
+        default=0,
+        ge=0,
+        description="This process's shard; it runs the trajectories whose hash modulo "
+        "sandbox_shard_count equals it",
+    )
+    sandbox_shard_count: int = Field(
+        default=1, ge=1, description="Sandbox processes sharing the trajectories"
+    )
     sandbox_workspace_root: Path = Field(
         default=Path("var/sandbox/workspaces"), description="One workspace directory per trajectory"
     )
@@ -45,3 +59,13 @@ class SandboxSettings(ServiceSettings):
         description="ReadWriteMany PersistentVolumeClaim holding the workspace root; each pod "
         "mounts its trajectory's directory of it (required by the kubernetes backend)",
     )
+
+    @model_validator(mode="after")
+    def _shard_in_range(self) -> SandboxSettings:
+        _ = self.shard  # building it checks the index against the count
+        return self
+
+    @property
+    def shard(self) -> Shard:
+        """The trajectories this process runs."""
+        return Shard(self.sandbox_shard_index, self.sandbox_shard_count, "APOLLO_SANDBOX_SHARD")

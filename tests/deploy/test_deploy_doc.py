@@ -20,12 +20,11 @@ def test_it_creates_the_topics_of_topics_py() -> None:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_it_waits_for_every_service(overlay: str) -> None:
+    kinds = {"deployment": "Deployment", "statefulset": "StatefulSet"}
     waited = set()
-    for names in re.findall(r"for service in ([a-z ]+); do", DOC):
-        waited |= {f"Deployment/apollo-{name}" for name in names.split()}
-    waited |= {
-        f"StatefulSet/{name}" for name in re.findall(r"rollout status statefulset/(\S+)", DOC)
-    }
+    loops = r'for service in ([a-z ]+); do\n\s+kubectl -n apollo rollout status "(\w+)/'
+    for names, kind in re.findall(loops, DOC):
+        waited |= {f"{kinds[kind]}/apollo-{name}" for name in names.split()}
     services = {
         f"{obj['kind']}/{obj['metadata']['name']}"
         for obj in workloads(overlay)

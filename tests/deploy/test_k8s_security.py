@@ -93,7 +93,7 @@ def test_the_backend_calls_only_mapped_api_methods() -> None:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_sandbox_role_grants_exactly_what_the_backend_uses(overlay: str) -> None:
-    sandbox = named("Deployment", "apollo-sandbox", overlay=overlay)
+    sandbox = named("StatefulSet", "apollo-sandbox", overlay=overlay)
     (container,) = sandbox["spec"]["template"]["spec"]["containers"]
     pods_namespace = env_value(container, "APOLLO_SANDBOX_K8S_NAMESPACE")["value"]
     assert pods_namespace == SANDBOXES
@@ -220,6 +220,6 @@ def test_sandbox_service_runs_as_its_pods_uid() -> None:
     pytest.importorskip("kubernetes", reason="the kubernetes client is not installed (k8s extra)")
     from services.sandbox.kubernetes import SANDBOX_UID
 
-    pod = named("Deployment", "apollo-sandbox")["spec"]["template"]["spec"]
+    pod = named("StatefulSet", "apollo-sandbox")["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsUser"] == SANDBOX_UID
     assert pod["securityContext"]["fsGroup"] == SANDBOX_UID

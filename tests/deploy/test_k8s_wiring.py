@@ -51,7 +51,9 @@ SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
     "migrate": (CliSettings,),
 }
 JOBS = {"trainer", "rejudge", "migrate"}
-# The long-running services: Deployments, and the policy's StatefulSet (one pod a shard).
+# The services sharded by hash (services/runtime/sharding.py): workload -> its variables.
+SHARDED = {"apollo-policy": "APOLLO_POLICY_SHARD", "apollo-sandbox": "APOLLO_SANDBOX_SHARD"}
+# The long-running services: Deployments, and StatefulSets of the sharded (one pod a shard).
 SERVICES = [obj for obj in workloads() if obj["kind"] != "Job"]
 # Where every container finds the broker and the archive.
 SECRET_REFS = {
@@ -84,7 +86,11 @@ def env_names(container: Object) -> set[str]:
 
 def test_a_workload_for_each_service() -> None:
     assert {component(obj) for obj in SERVICES} == set(SETTINGS) - JOBS
-    assert {obj["kind"] for obj in SERVICES if component(obj) != "policy"} == {"Deployment"}
+    sharded = {obj["metadata"]["name"] for obj in SERVICES if obj["kind"] == "StatefulSet"}
+    assert sharded == set(SHARDED)
+    assert {obj["kind"] for obj in SERVICES if obj["metadata"]["name"] not in SHARDED} == {
+        "Deployment"
+    }
     for obj in SERVICES:
         (container,) = obj["spec"]["template"]["spec"]["containers"]
         assert container["command"] == ["python", "-m", f"services.{component(obj)}"]
@@ -183,18 +189,19 @@ def test_judge_scales_on_its_own_lag() -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_policy_shard_count_is_its_replicas(overlay: str) -> None:
-    policy = named("StatefulSet", "apollo-policy", overlay=overlay)
-    (container,) = policy["spec"]["template"]["spec"]["containers"]
-    count = env_value(container, "APOLLO_POLICY_SHARD_COUNT")["value"]
-    assert int(count) == policy["spec"]["replicas"]
-    index = env_value(container, "APOLLO_POLICY_SHARD_INDEX")["valueFrom"]["fieldRef"]
+@pytest.mark.parametrize(("name", "setting"), SHARDED.items())
+def test_the_shard_count_is_the_replicas(overlay: str, name: str, setting: str) -> None:
+    workload = named("StatefulSet", name, overlay=overlay)
+    (container,) = workload["spec"]["template"]["spec"]["containers"]
+    count = env_value(container, f"{setting}_COUNT")["value"]
+    assert int(count) == workload["spec"]["replicas"]
+    index = env_value(container, f"{setting}_INDEX")["valueFrom"]["fieldRef"]
     assert index == {"fieldPath": "metadata.labels['apps.kubernetes.io/pod-index']"}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_one_workspace_volume_seen_from_both_namespaces(overlay: str) -> None:
-    sandbox = named("Deployment", "apollo-sandbox", overlay=overlay)["spec"]["template"]["spec"]
+    sandbox = named("StatefulSet", "apollo-sandbox", overlay=overlay)["spec"]["template"]["spec"]
     (container,) = sandbox["containers"]
     claim_name = env_value(container, "APOLLO_SANDBOX_K8S_WORKSPACE_CLAIM")["value"]
     mounted = {
@@ -252,6 +259,6 @@ def test_dev_runs_one_of_everything_and_prod_replicates() -> None:
     }  # fmt: skip
     assert dev == dict.fromkeys(dev, 1)
     prod = {o["metadata"]["name"]: o["spec"]["replicas"] for o in SERVICES}
-    assert prod["apollo-gateway"] == prod["apollo-policy"] == 2
+    assert prod["apollo-gateway"] == prod["apollo-policy"] == prod["apollo-sandbox"] == 2
     (scaled,) = of_kind("ScaledObject")
     assert scaled["spec"]["minReplicaCount"] == 2

@@ -58,13 +58,15 @@ class Harness:
         root: Path,
         backend,
         archive: InMemoryArchive | None = None,
+        settings: SandboxSettings | None = None,
     ):
+        self.settings = settings or SandboxSettings(sandbox_workspace_root=root)
         self.bus = bus
         self.ledger = ledger
         self.root = root
         self.archive = archive or InMemoryArchive()
         self.service = build_sandbox(
-            SandboxSettings(sandbox_workspace_root=root),
+            self.settings,
             bus,
             ledger,
             InMemoryBlobStore(),
@@ -98,7 +100,8 @@ class Harness:
         await self.service.drain()
 
     def _undelivered(self) -> bool:
-        return self.bus._committed.get(("apollo-sandbox", TRAJECTORIES.name), 0) < len(
+        group = self.settings.shard.group(self.settings.sandbox_group)
+        return self.bus._committed.get((group, TRAJECTORIES.name), 0) < len(
             self.bus.records(TRAJECTORIES.name)
         )
 
@@ -124,7 +127,7 @@ async def harness(workspace_root: Path, backend):
 async def restarted(h: Harness, backend) -> Harness:
     """A new service instance over the same ledger, workspaces and archive (as after a crash)."""
     await h.service.stop()
-    again = Harness(h.bus, h.ledger, h.root, backend, h.archive)
+    again = Harness(h.bus, h.ledger, h.root, backend, h.archive, h.settings)
     await again.service.recover()
     return again
 
@@ -333,3 +336,75 @@ async def test_bad_tool_arguments_get_an_error_and_the_trajectory_goes_on(harnes
         assert not observation["success"]
         assert observation["error_message"]
     assert harness.published("bad", "trajectory_ended") == []
+
+
+def shards(bus: InMemoryBus, root: Path, backend, count: int = 2) -> list[Harness]:
+    """`count` sandboxes sharing the bus, the ledger and the workspaces, one shard each."""
+    ledger = InMemoryExecutionLedger()
+    return [
+        Harness(
+            bus,
+            ledger,
+            root,
+            backend,
+            settings=SandboxSettings(
+                sandbox_workspace_root=root, sandbox_shard_index=i, sandbox_shard_count=count
+            ),
+        )
+        for i in range(count)
+    ]
+
+
+async def test_shards_split_the_trajectories_and_run_each_action_once(
+    workspace_root, backend, act
+) -> None:
+    trajectories = [f"shard-{n}" for n in range(6)]
+    async with InMemoryBus() as bus:
+        sandboxes = shards(bus, workspace_root, backend)
+        owners = {
+            t: [h.settings.shard.owns(t) for h in sandboxes].index(True) for t in trajectories
+        }
+        assert set(owners.values()) == {0, 1}, "pick ids that fall in both shards"
+        for h in sandboxes:
+            await h.service.start()
+        actions = [act(t, 0, "run_command", command="echo ran >> runs") for t in trajectories]
+        for trajectory, action in zip(trajectories, actions, strict=True):
+            await bus.publish(started(trajectory))
+            await bus.publish(action)
+        for h in sandboxes:
+            await h.settle()
+        for trajectory, action in zip(trajectories, actions, strict=True):
+            [observation] = sandboxes[0].observation(action)
+            assert observation["success"], observation
+            assert (workspace_root / trajectory / "runs").read_text() == "ran\n"
+            running = [h.runtimes.live(trajectory) is not None for h in sandboxes]
+            assert running == [i == owners[trajectory] for i in range(len(sandboxes))]
+        for h in sandboxes:
+            await h.service.stop()
+
+
+async def test_a_restarted_shard_recovers_only_its_own_trajectories(
+    workspace_root, backend, act
+) -> None:
+    async with InMemoryBus() as bus:
+        first, second = shards(bus, workspace_root, backend)
+        mine = next(f"mine-{n}" for n in range(50) if first.settings.shard.owns(f"mine-{n}"))
+        theirs = next(f"theirs-{n}" for n in range(50) if second.settings.shard.owns(f"theirs-{n}"))
+        for h in (first, second):
+            await h.service.start()
+        for trajectory in (mine, theirs):
+            await bus.publish(started(trajectory))
+        await first.settle()
+        await second.settle()
+        interrupted = [act(t, 0, "run_command", command="true") for t in (mine, theirs)]
+        for action in interrupted:
+            record = ActionRecord(
+                action.event_id, action.trajectory_id, 0, "run_command", "started"
+            )
+            await first.ledger.start(record)
+        await restarted(first, backend)
+        [answer] = first.observation(interrupted[0])
+        assert answer["error_message"] == RESTARTED_MID_ACTION
+        assert first.observation(interrupted[1]) == []
+        assert [r.action_id for r in await first.ledger.unfinished()] == [interrupted[1].event_id]
+        await second.service.stop()
