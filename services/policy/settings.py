@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from pydantic import Field, model_validator
 
 from services.runtime.settings import ServiceSettings
@@ -45,7 +47,7 @@ class PolicySettings(ServiceSettings):
         _ = self.shard  # building it checks the index against the count
         return self
 
-    @property
+    @cached_property
     def shard(self) -> Shard:
         """The trajectories this process acts on."""
         return Shard(self.policy_shard_index, self.policy_shard_count, "APOLLO_POLICY_SHARD")

@@ -3,6 +3,7 @@ APOLLO_POSTGRES_DSN)."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -65,7 +66,7 @@ class SandboxSettings(ServiceSettings):
         _ = self.shard  # building it checks the index against the count
         return self
 
-    @property
+    @cached_property
     def shard(self) -> Shard:
         """The trajectories this process runs."""
         return Shard(self.sandbox_shard_index, self.sandbox_shard_count, "APOLLO_SANDBOX_SHARD")
